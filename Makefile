@@ -1,0 +1,71 @@
+# Kapchyk — everything a person repeats. `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Find a Python >= 3.12 by running each candidate for real (pyenv shims may exist but fail).
+FIND_PYTHON = for c in python3.14 python3.13 python3.12 python3 python \
+	  $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) \
+	  /usr/local/bin/python3.13 /usr/local/bin/python3.12 /usr/bin/python3.13 /usr/bin/python3.12; do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$p; exit 0; fi; \
+	done; exit 1
+
+.PHONY: run test venv migrate demo static lint format messages check-messages bench serve clean help
+
+help:
+	@echo "make run        set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
+	@echo "make test       the whole test suite (SQLite unless DATABASE_URL is set)"
+	@echo "make lint       ruff check + format check"
+	@echo "make messages   update and compile the ky/ru catalogues"
+	@echo "make bench      payments/s benchmark on PostgreSQL"
+
+$(VENV)/.installed: requirements.txt
+	@py=$$($(FIND_PYTHON)) || { echo "Python >= 3.12 is needed (python3.13 or python3.12)"; exit 1; }; \
+	  echo "Using $$py ($$($$py --version))"; \
+	  test -x $(PY) || $$py -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+static: venv
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=$(VENV) -v0; \
+	  else echo "msgfmt (gettext) not found: using the committed .mo catalogues"; fi
+	$(PY) manage.py collectstatic --noinput -v0
+
+migrate: venv
+	$(PY) manage.py migrate --noinput -v0
+
+demo: migrate
+	$(PY) manage.py demo
+
+run: static demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: static
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: venv
+	$(PY) manage.py makemessages -l ky -l ru --no-obsolete --ignore=$(VENV) --ignore=staticfiles --ignore=build
+	$(PY) manage.py compilemessages --ignore=$(VENV) -v0
+
+check-messages: venv
+	$(PY) scripts/check_messages.py
+
+bench: static
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 build

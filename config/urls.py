@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("services/", include("providers.urls")),
+    path("pay/", include("billing.urls")),
+    path("ussd/", include("ussd.urls")),
+    path("", include("wallets.urls")),
+]

@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def kapchyk(request):
+    return {"support_contacts": settings.KAPCHYK_SUPPORT}

@@ -1,0 +1,300 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .phones import format_number
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, phone, password=None, **extra):
+        if not phone:
+            raise ValueError("A user needs a phone number")
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        if extra.get("email"):
+            extra["email"] = self.normalize_email(extra["email"])
+        user = self.model(phone=phone, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone, password=None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        extra.setdefault("phone_verified", True)
+        return self.create_user(phone, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A wallet owner or a staff member, identified by a mobile number in E.164."""
+
+    phone = models.CharField(_("mobile number"), max_length=16, unique=True)
+    phone_verified = models.BooleanField(_("number verified"), default=False)
+    email = models.EmailField(_("email"), blank=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    personal_inn = models.CharField(_("personal INN"), max_length=14, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="ru"
+    )
+    offer_version = models.ForeignKey(
+        "wallets.Offer",
+        verbose_name=_("accepted offer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    offer_accepted_at = models.DateTimeField(_("offer accepted at"), null=True, blank=True)
+    is_staff = models.BooleanField(_("staff"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return format_number(self.phone)
+
+    def get_full_name(self):
+        return self.full_name or str(self)
+
+    def get_short_name(self):
+        return self.full_name or str(self)
+
+
+class OfferQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(published_at__lte=timezone.now()).order_by("-version").first()
+
+
+class Offer(models.Model):
+    """A version of the public offer (the wallet's terms), shown at /offer/."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    title_ky = models.CharField(_("title (Kyrgyz)"), max_length=200)
+    title_ru = models.CharField(_("title (Russian)"), max_length=200)
+    body_ky = models.TextField(_("text (Kyrgyz)"))
+    body_ru = models.TextField(_("text (Russian)"))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+
+    objects = OfferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("public offer")
+        verbose_name_plural = _("public offer versions")
+        ordering = ["-version"]
+
+    def __str__(self):
+        return f"v{self.version}: {self.title_ru}"
+
+    @property
+    def title(self):
+        return self.title_ky if get_language() == "ky" else self.title_ru
+
+    @property
+    def body(self):
+        return self.body_ky if get_language() == "ky" else self.body_ru
+
+
+class Account(models.Model):
+    """A ledger account. Balances are integer tyiyn (1 som = 100 tyiyn).
+
+    `balance` is changed only by wallets/ledger.py. For "hot" system accounts (suspense,
+    providers, fees, cash-in) credits and debits are appended as LedgerEntry rows and
+    folded into `balance` in batches, so that no single row serialises all payments;
+    their true balance is `balance` + the sum of their unfolded entries.
+    """
+
+    class Kind(models.TextChoices):
+        WALLET = "wallet", _("wallet")
+        PROVIDER = "provider", _("provider")
+        CASHIN = "cashin", _("cash-in desk")
+        FEES = "fees", _("fees")
+        SUSPENSE = "suspense", _("suspense")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    balance = models.BigIntegerField(_("balance, tyiyn"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="wallet") | Q(balance__gte=0),
+                name="wallet_balance_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or self.code
+
+    @property
+    def is_hot(self):
+        return self.kind != self.Kind.WALLET
+
+
+class TransferQuerySet(models.QuerySet):
+    def for_account(self, account):
+        return self.filter(Q(debit=account) | Q(credit=account))
+
+
+class Transfer(models.Model):
+    """Money moved from `debit` to `credit`. Append-only; the only way money moves."""
+
+    class Kind(models.TextChoices):
+        CASHIN = "cashin", _("top-up")
+        PAYMENT_HOLD = "payment_hold", _("payment")
+        PAYMENT_SETTLE = "payment_settle", _("payment to provider")
+        PAYMENT_FEE = "payment_fee", _("payment fee")
+        PAYMENT_REFUND = "payment_refund", _("refund")
+        OTHER = "other", _("other")
+
+    debit = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="debits", verbose_name=_("from")
+    )
+    credit = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="credits", verbose_name=_("to")
+    )
+    amount = models.BigIntegerField(_("amount, tyiyn"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    memo = models.CharField(_("memo"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(debit=models.F("credit")), name="transfer_distinct_accounts"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["debit", "-created_at"]),
+            models.Index(fields=["credit", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.debit} → {self.credit}: {self.amount}"
+
+
+class LedgerEntry(models.Model):
+    """A not-yet-folded change of a hot account's balance (see Account)."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    delta = models.BigIntegerField()
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="entry_delta_not_zero"),
+        ]
+
+
+class WalletQuerySet(models.QuerySet):
+    def with_account(self):
+        return self.select_related("account", "user")
+
+
+class Wallet(models.Model):
+    """A user's wallet; its number is the owner's mobile number."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet"
+    )
+    number = models.CharField(_("wallet number"), max_length=16, unique=True)
+    account = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="wallet")
+    # USSD PIN (hashed with Django's hashers) and its brute-force lock.
+    pin_hash = models.CharField(max_length=128, blank=True)
+    pin_failed_attempts = models.PositiveSmallIntegerField(default=0)
+    pin_locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("opened"), auto_now_add=True)
+
+    objects = WalletQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("wallet")
+        verbose_name_plural = _("wallets")
+
+    def __str__(self):
+        return format_number(self.number)
+
+    @property
+    def balance(self):
+        return self.account.balance
+
+
+class CashIn(models.Model):
+    """An audited top-up of a wallet by staff or an agent (cash at a desk or terminal)."""
+
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="cashins", verbose_name=_("wallet")
+    )
+    amount = models.BigIntegerField(_("amount, tyiyn"))
+    reason = models.CharField(_("reason"), max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="cashin")
+
+    class Meta:
+        verbose_name = _("cash-in")
+        verbose_name_plural = _("cash-ins")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="cashin_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.wallet}: {self.amount}"
+
+
+class SmsMessage(models.Model):
+    """The SMS outbox: every message sent, whatever the backend."""
+
+    phone = models.CharField(_("number"), max_length=16, db_index=True)
+    text = models.TextField(_("text"))
+    backend = models.CharField(_("backend"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=20, default="sent")
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SMS")
+        verbose_name_plural = _("SMS outbox")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.phone}: {self.text[:40]}"

@@ -1,0 +1,29 @@
+from django import template
+from django.utils.html import format_html
+
+from wallets.money import format_som
+from wallets.phones import format_number
+
+register = template.Library()
+
+
+@register.filter
+def som(tyiyn):
+    """{{ 123450|som }} → <span class="money">1 234,50 сом</span>"""
+    if tyiyn is None or tyiyn == "":
+        return ""
+    return format_html('<span class="money">{}</span>', format_som(int(tyiyn)))
+
+
+@register.filter
+def som_plain(tyiyn):
+    """The amount without the unit, for form values: 123450 → 1234.50"""
+    if tyiyn is None or tyiyn == "":
+        return ""
+    tyiyn = int(tyiyn)
+    return f"{tyiyn // 100}.{tyiyn % 100:02d}"
+
+
+@register.filter
+def phone(e164):
+    return format_number(e164 or "")

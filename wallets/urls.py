@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "wallets"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("cabinet/", views.home, name="home"),
+    path("cabinet/history/", views.history, name="history"),
+    path("offer/", views.offer, name="offer"),
+]

@@ -1,0 +1,81 @@
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from .forms import PeriodForm
+from .models import Offer, Transfer, Wallet
+from .services import wallet_open
+
+
+def _wallet_for(request) -> Wallet:
+    wallet = Wallet.objects.with_account().filter(user=request.user).first()
+    return wallet or wallet_open(user=request.user)
+
+
+def operations(wallet: Wallet):
+    """A wallet's transfers, newest first, each marked incoming or outgoing."""
+    return (
+        Transfer.objects.for_account(wallet.account_id)
+        .select_related("debit", "credit")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _mark(rows, wallet):
+    for row in rows:
+        row.incoming = row.credit_id == wallet.account_id
+        row.signed = row.amount if row.incoming else -row.amount
+    return rows
+
+
+def index(request):
+    if request.user.is_authenticated:
+        return redirect("wallets:home")
+    return redirect("account_login")
+
+
+@login_required
+def home(request):
+    wallet = _wallet_for(request)
+    recent = _mark(list(operations(wallet)[:10]), wallet)
+    context = {"wallet": wallet, "operations": recent}
+    try:
+        from billing.models import Favourite
+
+        context["favourites"] = Favourite.objects.for_user(request.user)
+    except ImportError:  # billing not built yet
+        context["favourites"] = []
+    return render(request, "wallets/home.html", context)
+
+
+@login_required
+def history(request):
+    wallet = _wallet_for(request)
+    form = PeriodForm(request.GET or None)
+    rows = operations(wallet)
+    if form.is_valid():
+        tz = timezone.get_current_timezone()
+        if form.cleaned_data["date_from"]:
+            start = datetime.datetime.combine(form.cleaned_data["date_from"], datetime.time.min, tz)
+            rows = rows.filter(created_at__gte=start)
+        if form.cleaned_data["date_to"]:
+            end = datetime.datetime.combine(
+                form.cleaned_data["date_to"] + datetime.timedelta(days=1), datetime.time.min, tz
+            )
+            rows = rows.filter(created_at__lt=end)
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    _mark(page.object_list, wallet)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "wallets/history.html",
+        {"wallet": wallet, "form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+def offer(request):
+    return render(request, "wallets/offer.html", {"offer": Offer.objects.current()})
