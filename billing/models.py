@@ -1,0 +1,146 @@
+"""Payments from a wallet to a provider, and saved payment templates («Избранное»)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def format_code(code: str) -> str:
+    """'123456789012' → '1234 5678 9012' (easy to read aloud)."""
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+class PaymentQuerySet(models.QuerySet):
+    def for_wallet(self, wallet):
+        return self.filter(wallet=wallet)
+
+    def for_user(self, user):
+        return self.filter(wallet__user=user)
+
+    def recent(self):
+        return self.select_related("provider", "provider__category").order_by("-created_at", "-id")
+
+    def pending(self):
+        return self.filter(status=Payment.Status.PENDING)
+
+
+class Payment(models.Model):
+    """One payment: held wallet → suspense on «Оплатить», then settled by the gateway.
+
+    `total` = `amount` + `fee`, all in tyiyn. Ledger keys: payment:<code>:hold, :settle,
+    :fee, :refund (see billing.services).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+        NEEDS_ATTENTION = "needs_attention", _("needs attention")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("web")
+        USSD = "ussd", _("USSD")
+        ADMIN = "admin", _("admin")
+
+    wallet = models.ForeignKey(
+        "wallets.Wallet",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("wallet"),
+    )
+    provider = models.ForeignKey(
+        "providers.Provider",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("provider"),
+    )
+    account = models.CharField(_("account"), max_length=64)
+    amount = models.BigIntegerField(_("amount, tyiyn"))
+    fee = models.BigIntegerField(_("fee, tyiyn"), default=0)
+    total = models.BigIntegerField(_("total, tyiyn"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    code = models.CharField(_("payment code"), max_length=12, unique=True)
+    token = models.CharField(_("one-time token"), max_length=120, unique=True)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
+    error = models.CharField(_("gateway message"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="payment_fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(total=F("amount") + F("fee")), name="payment_total_is_amount_plus_fee"
+            ),
+        ]
+        indexes = [models.Index(fields=["wallet", "-created_at"])]
+
+    def __str__(self):
+        return self.display_code
+
+    def get_absolute_url(self):
+        return reverse("billing:receipt", args=[self.code])
+
+    @property
+    def display_code(self) -> str:
+        return format_code(self.code)
+
+    @property
+    def memo(self) -> str:
+        """How the payment reads in the ledger and the mini statement."""
+        return f"{self.provider.name_ru} {self.account}"
+
+    def ledger_key(self, step: str) -> str:
+        return f"payment:{self.code}:{step}"
+
+
+class FavouriteQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user).select_related("provider").order_by("name", "id")
+
+
+class Favourite(models.Model):
+    """A saved payment template: provider, account and amount under a name of the owner's."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.CASCADE, related_name="+", verbose_name=_("provider")
+    )
+    account = models.CharField(_("account"), max_length=64)
+    amount = models.BigIntegerField(_("amount, tyiyn"), null=True, blank=True)
+    name = models.CharField(_("name"), max_length=60)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = FavouriteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("favourite")
+        verbose_name_plural = _("favourites")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=0),
+                name="favourite_amount_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("billing:favourite_use", args=[self.pk])
