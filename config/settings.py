@@ -204,7 +204,13 @@ ACCOUNT_RATE_LIMITS = {
 # Rate of the phone-first step (our own, the same shape as allauth's).
 KAPCHYK_PHONE_STEP_RATE = env.str("KAPCHYK_PHONE_STEP_RATE", default="20/m/ip")
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": env.str(
+            "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+        )
+    }
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kapchyk <noreply@kapchyk.kg>")
 
 # Support contacts shown in the footer (flows.md).

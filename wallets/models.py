@@ -217,6 +217,9 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(condition=~Q(delta=0), name="entry_delta_not_zero"),
         ]
 
+    def __str__(self):
+        return f"{self.account_id}: {self.delta:+d}"
+
 
 class WalletQuerySet(models.QuerySet):
     def with_account(self):

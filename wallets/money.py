@@ -20,7 +20,9 @@ def format_som(tyiyn: int | None, *, unit: bool = True) -> str:
     som, rest = divmod(abs(int(tyiyn)), 100)
     grouped = f"{som:,}".replace(",", " ")
     text = f"{sign}{grouped},{rest:02d}"
-    return f"{text} {_('som')}" if unit else text
+    if not unit:
+        return text
+    return _("%(amount)s som") % {"amount": text}
 
 
 def parse_som(raw) -> int:

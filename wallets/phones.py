@@ -9,9 +9,9 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-MEGACOM, BEELINE, O = "megacom", "beeline", "o"
+MEGACOM, BEELINE, O_MOBILE = "megacom", "beeline", "o"
 
-OPERATOR_NAMES = {MEGACOM: "Megacom", BEELINE: "Beeline", O: "O!"}
+OPERATOR_NAMES = {MEGACOM: "Megacom", BEELINE: "Beeline", O_MOBILE: "O!"}
 
 
 def _prefixes(*specs):
@@ -29,7 +29,7 @@ def _prefixes(*specs):
 PREFIX_OPERATOR = _prefixes(
     ("550-559,755,880,888,990,995-999", MEGACOM),
     ("220-229,600,770-779", BEELINE),
-    ("500-509,700-709", O),
+    ("500-509,700-709", O_MOBILE),
 )
 
 USSD_OPERATORS = {MEGACOM, BEELINE}

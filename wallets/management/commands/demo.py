@@ -39,11 +39,7 @@ class Command(BaseCommand):
         wallet.account.refresh_from_db()
         self.stdout.write(
             self.style.SUCCESS(
-                "\n  Demo wallet: {number}\n  Password:    {password}\n  Balance:     {balance}\n"
-                "  Open http://127.0.0.1:8000/ and type the number, then «Войти».\n".format(
-                    number=format_number(DEMO_PHONE),
-                    password=DEMO_PASSWORD,
-                    balance=format_som(wallet.account.balance),
-                )
+                f"\n  Demo wallet: {format_number(DEMO_PHONE)}\n  Password:    {DEMO_PASSWORD}\n  Balance:     {format_som(wallet.account.balance)}\n"
+                "  Open http://127.0.0.1:8000/ and type the number, then «Войти».\n"
             )
         )
