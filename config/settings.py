@@ -182,6 +182,14 @@ SMS_GATEWAY_USER = env.str("SMS_GATEWAY_USER", default="")
 SMS_GATEWAY_PASSWORD = env.str("SMS_GATEWAY_PASSWORD", default="")
 SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
 
+# --- USSD *900# gateway (ussd/): only the operator's gateway may call /ussd/ ---
+# The shared secret (header X-USSD-Secret or a `secret` parameter) and/or the gateway's
+# addresses (IPs or networks). Production has no default secret: with neither set, 403.
+USSD_SHARED_SECRET = env.str("USSD_SHARED_SECRET", default="dev-ussd-secret" if DEBUG else "")
+USSD_ALLOWED_IPS = env.list("USSD_ALLOWED_IPS", default=[])
+# Where the public offer is published, as read out on the registration screen.
+USSD_OFFER_URL = env.str("USSD_OFFER_URL", default="kapchyk.kg/offer")
+
 # --- allauth: phone-first sign-in ---
 ACCOUNT_ADAPTER = "wallets.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"phone"}
