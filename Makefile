@@ -13,7 +13,7 @@ FIND_PYTHON = for c in python3.14 python3.13 python3.12 python3 python \
 	  if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$p; exit 0; fi; \
 	done; exit 1
 
-.PHONY: run test venv migrate demo static lint format messages check-messages bench serve clean help
+.PHONY: run test e2e-deps lighthouse venv migrate demo static lint format messages check-messages bench serve clean help
 
 help:
 	@echo "make run        set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
@@ -46,8 +46,20 @@ demo: migrate
 run: static demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: static
+# Browser tests need Debian's Chromium and axe-core (npm); both are installed when possible,
+# and the browser tests skip with a message where they cannot be (CI fails instead).
+e2e-deps:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+	@if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then \
+	  npm ci --no-audit --no-fund --silent; fi
+
+test: static e2e-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Lighthouse report (mobile preset) on the main pages; a report, not a gate.
+lighthouse: static demo
+	@$(PY) scripts/lighthouse.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import pwa, views
 
 app_name = "wallets"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     path("cabinet/", views.home, name="home"),
     path("cabinet/history/", views.history, name="history"),
     path("offer/", views.offer, name="offer"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
 ]
