@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from wallets.money import MAX_AMOUNT
 
 from . import validators as named
+from .search import Fold, fold
 
 
 def _pick(obj, field):
@@ -77,11 +78,14 @@ class ProviderQuerySet(models.QuerySet):
 
     def search(self, text: str):
         """Providers whose name in either language contains `text` (case-insensitive)."""
-        text = (text or "").strip()
+        text = " ".join((text or "").split())
         if not text:
             return self.none()
-        return self.filter(
-            Q(name_ru__icontains=text) | Q(name_ky__icontains=text) | Q(ussd_name__icontains=text)
+        text = fold(text)
+        return self.alias(
+            fold_ru=Fold("name_ru"), fold_ky=Fold("name_ky"), fold_ussd=Fold("ussd_name")
+        ).filter(
+            Q(fold_ru__contains=text) | Q(fold_ky__contains=text) | Q(fold_ussd__contains=text)
         )
 
     def for_ussd(self, category):

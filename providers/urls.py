@@ -5,4 +5,5 @@ from . import views
 app_name = "providers"
 urlpatterns = [
     path("", views.categories, name="categories"),
+    path("<slug:slug>/", views.category, name="category"),
 ]

@@ -36,4 +36,54 @@ def system(kind):
     return ledger.system_account(kind)
 
 
-__all__ = ["Account", "PASSWORD", "UserFactory", "make_wallet", "system"]
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "providers.Category"
+
+    slug = factory.Sequence(lambda n: f"cat-{n}")
+    name_ru = factory.Sequence(lambda n: f"Категория {n}")
+    name_ky = factory.Sequence(lambda n: f"Категория {n} ky")
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    """A provider with a ledger account; the account rule is 14 digits unless told."""
+
+    class Meta:
+        model = "providers.Provider"
+
+    category = factory.SubFactory(CategoryFactory)
+    slug = factory.Sequence(lambda n: f"prov-{n}")
+    name_ru = factory.Sequence(lambda n: f"Поставщик {n}")
+    name_ky = factory.Sequence(lambda n: f"Берүүчү {n}")
+    account_label_ru = "Лицевой счёт"
+    account_label_ky = "Жеке эсеп"
+    account_hint_ru = "14 цифр"
+    account_hint_ky = "14 сан"
+    account_regex = r"\d{14}"
+    account = factory.LazyAttribute(
+        lambda p: ledger.open_account(kind="provider", code=f"provider:{p.slug}", name=p.name_ru)
+    )
+
+
+def make_payment(*, wallet=None, provider=None, account="01234567890123", amount=100_00, **kw):
+    """A payment made through billing.services (the wallet is topped up to cover it)."""
+    from billing import services as billing
+
+    provider = provider or ProviderFactory()
+    wallet = wallet or make_wallet(balance=amount + provider.fee_for(amount))
+    token = billing.payment_token_new(wallet=wallet)
+    return billing.payment_create(
+        wallet=wallet, provider=provider, account=account, amount=amount, token=token, **kw
+    )
+
+
+__all__ = [
+    "PASSWORD",
+    "Account",
+    "CategoryFactory",
+    "ProviderFactory",
+    "UserFactory",
+    "make_payment",
+    "make_wallet",
+    "system",
+]

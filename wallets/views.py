@@ -5,6 +5,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from billing.models import Favourite
+
 from .forms import PeriodForm
 from .models import Offer, Transfer, Wallet
 from .services import wallet_open
@@ -41,13 +43,11 @@ def index(request):
 def home(request):
     wallet = _wallet_for(request)
     recent = _mark(list(operations(wallet)[:10]), wallet)
-    context = {"wallet": wallet, "operations": recent}
-    try:
-        from billing.models import Favourite
-
-        context["favourites"] = Favourite.objects.for_user(request.user)
-    except ImportError:  # billing not built yet
-        context["favourites"] = []
+    context = {
+        "wallet": wallet,
+        "operations": recent,
+        "favourites": Favourite.objects.for_user(request.user),
+    }
     return render(request, "wallets/home.html", context)
 
 
