@@ -107,6 +107,11 @@ class Flow:
         nav = (self.t("back"),) if back else ()
         return compose(self.t(key, **values), error=error, nav=nav)
 
+    @staticmethod
+    def room(error: str) -> int:
+        """Room for the main text under `error` (a long error gets shortened instead)."""
+        return BODY_LIMIT - (min(len(error), 60) + 1 if error else 0)
+
     def invalid(self) -> str:
         return self.t("invalid_choice")
 
@@ -159,7 +164,7 @@ class Flow:
         main = fill(
             "reg_check",
             self.lang,
-            BODY_LIMIT - (len(error) + 1 if error else 0),
+            self.room(error),
             shrink=("name",),
             name=self.state.get("name", ""),
             inn=self.state.get("inn", ""),
@@ -296,11 +301,10 @@ class Flow:
 
     def show_pay_account(self, error):
         provider = self._provider()
-        budget = BODY_LIMIT - (min(len(error), 80) + 1 if error else 0)
         main = fill(
             "pay_account",
             self.lang,
-            budget,
+            self.room(error),
             shrink=("label", "provider"),
             provider=provider.menu_name if provider else "",
             label=provider.account_label if provider else "",
@@ -310,7 +314,7 @@ class Flow:
     def on_pay_account(self, value):
         provider = self._provider()
         if provider is None:
-            return self.end("pay_refused", reason="")
+            return self.end("provider_unavailable")
         try:
             self.state["account"] = provider.validate_account(value)
         except ValidationError:
@@ -326,7 +330,7 @@ class Flow:
     def on_pay_amount(self, value):
         provider = self._provider()
         if provider is None:
-            return self.end("pay_refused", reason="")
+            return self.end("provider_unavailable")
         wallet = self.wallet
         try:
             amount = parse_som(value)
@@ -370,11 +374,10 @@ class Flow:
     def show_pay_confirm(self, error):
         provider = self._provider()
         key = "pay_confirm_fee" if self.state.get("fee") else "pay_confirm"
-        budget = BODY_LIMIT - (len(error) + 1 if error else 0)
         main = fill(
             key,
             self.lang,
-            budget,
+            self.room(error),
             shrink=("provider", "account"),
             provider=provider.menu_name if provider else "",
             account=self.state.get("account", ""),
@@ -387,7 +390,7 @@ class Flow:
     def on_pay_confirm(self, value):
         provider = self._provider()
         if provider is None:
-            return self.end("pay_refused", reason="")
+            return self.end("provider_unavailable")
         if not services.pin_format_ok(value):
             return self.go("pay_confirm", self.t("pin_format"))
         wallet = self.wallet

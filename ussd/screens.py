@@ -35,18 +35,23 @@ def shorten(value: str, length: int) -> str:
 
 
 def fill(key: str, language: str, budget: int, shrink: tuple[str, ...] = (), **values) -> str:
-    """TEXTS[key] with `values`, shortening the `shrink` values until it fits `budget`."""
+    """TEXTS[key] with `values`, shortening the `shrink` values until it fits `budget`.
+
+    The values are shortened in the order given, each first down to 8 characters, then,
+    only if that is not enough, further — so the first ones (a name) give way before the
+    later ones (the account the payer checks).
+    """
     template = TEXTS[key][language_or_default(language)]
     values = {name: str(value) for name, value in values.items()}
     out = template.format(**values)
-    while len(out) > budget:
-        candidates = [name for name in shrink if len(values[name]) > 1]
-        if not candidates:
-            break
-        longest = max(candidates, key=lambda name: len(values[name]))
-        over = len(out) - budget
-        values[longest] = shorten(values[longest], max(1, len(values[longest]) - over))
-        out = template.format(**values)
+    for floor in (8, 1):
+        for name in shrink:
+            over = len(out) - budget
+            if over <= 0:
+                return out
+            if len(values[name]) > floor:
+                values[name] = shorten(values[name], max(floor, len(values[name]) - over))
+                out = template.format(**values)
     return out
 
 
