@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,7 +50,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every log record of the request carries its id.
+    "wallets.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -73,6 +77,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -147,16 +152,47 @@ CACHES = {
     }
 }
 
+# --- Security: sessions, cookies, headers, Content Security Policy ---
+# A session ends after SESSION_COOKIE_AGE seconds without a request (sliding: every
+# request saves the session and pushes its end forward).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=15 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it; forms carry the token
 CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Enforced in development too, so that a page breaking it shows up before production.
+# No 'unsafe-inline': inline <script>/<style> need the request's nonce ({% csp_nonce_attr %},
+# as the admin does); inline event handlers (onclick=...) and style="" attributes are blocked.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Over plain http (a local production-like run) browsers drop Secure cookies:
+    # COOKIES_SECURE=false turns Secure and the __Host- names off. Never in real production.
+    COOKIES_SECURE = env.bool("COOKIES_SECURE", default=True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = COOKIES_SECURE
+    if COOKIES_SECURE:
+        # __Host-: the browser keeps the cookie only if Secure, Path=/ and no Domain, so a
+        # sibling subdomain or a plain-http page cannot plant or overwrite it.
+        SESSION_COOKIE_NAME = "__Host-sessionid"
+        CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers probe over plain http.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -215,7 +251,10 @@ KAPCHYK_PHONE_STEP_RATE = env.str("KAPCHYK_PHONE_STEP_RATE", default="20/m/ip")
 MAILERS = {
     "default": {
         "BACKEND": env.str(
-            "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+            "EMAIL_BACKEND",
+            default="django.core.mail.backends.console.EmailBackend"
+            if DEBUG
+            else "django.core.mail.backends.smtp.EmailBackend",
         )
     }
 }
@@ -230,7 +269,22 @@ KAPCHYK_SUPPORT = [
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "wallets.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "wallets.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# --- Logs: to stderr; in production one JSON object per line (LOG_FORMAT=json|text) ---
+# Every record carries the request id (wallets.request_id). Never log passwords, SMS texts
+# (codes) or PINs: the SMS text goes to the outbox only.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

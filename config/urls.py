@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from wallets.health import healthz
+
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -10,4 +12,5 @@ urlpatterns = [
     path("pay/", include("billing.urls")),
     path("ussd/", include("ussd.urls")),
     path("", include("wallets.urls")),
+    path("healthz", healthz, name="healthz"),
 ]

@@ -12,12 +12,13 @@ from wallets.money import format_som, parse_som
 from .models import Category, Provider
 
 
-class SomField(forms.CharField):
+class SomField(forms.Field):
     """An amount typed in som ("150" or "150,50"), stored as integer tyiyn."""
+
+    widget = forms.TextInput(attrs={"maxlength": 20, "inputmode": "decimal"})
 
     def __init__(self, *args, allow_zero=False, **kwargs):
         self.allow_zero = allow_zero
-        kwargs.setdefault("max_length", 20)
         super().__init__(*args, **kwargs)
 
     def prepare_value(self, value):
@@ -26,10 +27,10 @@ class SomField(forms.CharField):
         return value
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = str(value if value is not None else "").strip()
         if value in self.empty_values:
             return None
-        if self.allow_zero and value.strip() in ("0", "0,00", "0.00", "0,0", "0.0"):
+        if self.allow_zero and value.replace(",", ".").strip("0.") == "":
             return 0
         return parse_som(value)
 

@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # Mixed into the session hash: a new value ends every session signed in before it
+    # (services.sessions_end_others). Empty keeps Django's own hash.
+    session_salt = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     objects = UserManager()
 
@@ -73,6 +77,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name or str(self)
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash of the password (both get_session_auth_hash and the SECRET_KEY
+        # fallbacks go through here), with session_salt appended when set.
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            self.password + self.session_salt,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class OfferQuerySet(models.QuerySet):

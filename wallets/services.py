@@ -61,3 +61,29 @@ def offer_accept(*, user: User, offer: Offer) -> None:
     User.objects.filter(pk=user.pk).update(offer_version=offer, offer_accepted_at=timezone.now())
     user.offer_version = offer
     user.offer_accepted_at = timezone.now()
+
+
+def sessions_end_others(*, user: User, keep_session_key: str | None) -> None:
+    """End every session of `user` (web sign-ins on any server) except `keep_session_key`.
+
+    Guarantees: a new random session_salt changes user.get_session_auth_hash(), so every
+    session signed in before is refused (and flushed) on its next request — no scan of the
+    session table. The kept session, when it is one of `user`'s, is re-hashed in the
+    session store and stays signed in. A view holding that session as request.session must
+    then call update_session_auth_hash(request, user): the request saves its session at
+    the end and would otherwise write the old hash back. `user` is updated in place.
+    """
+    import secrets
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+
+    user.session_salt = secrets.token_hex(16)
+    User.objects.filter(pk=user.pk).update(session_salt=user.session_salt)
+    if not keep_session_key:
+        return
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=keep_session_key)
+    if store.get(SESSION_KEY) == str(user.pk):
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.save()

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("cabinet/", views.home, name="home"),
     path("cabinet/history/", views.history, name="history"),
+    path("cabinet/security/", views.security, name="security"),
     path("offer/", views.offer, name="offer"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service_worker"),

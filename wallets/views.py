@@ -1,15 +1,20 @@
 import datetime
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from billing.models import Favourite
 
 from .forms import PeriodForm
 from .models import Offer, Transfer, Wallet
-from .services import wallet_open
+from .services import sessions_end_others, wallet_open
 
 
 def _wallet_for(request) -> Wallet:
@@ -79,3 +84,20 @@ def history(request):
 
 def offer(request):
     return render(request, "wallets/offer.html", {"offer": Offer.objects.current()})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def security(request):
+    """Sessions: how long they last, and «sign out on all other devices» (POST)."""
+    if request.method == "POST":
+        sessions_end_others(user=request.user, keep_session_key=request.session.session_key)
+        # Keeps this session (under a new key) signed in with the user's new hash.
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("You are signed out on all other devices."))
+        return redirect("wallets:security")
+    return render(
+        request,
+        "wallets/security.html",
+        {"idle_minutes": max(1, settings.SESSION_COOKIE_AGE // 60)},
+    )
