@@ -266,6 +266,10 @@ KAPCHYK_SUPPORT = [
     (_("ELSOM call centre"), "0312 986 000"),
 ]
 
+# --- Logs: to stderr; in production one JSON object per line (LOG_FORMAT=json|text) ---
+# Every record carries the request id (wallets.request_id). Never log passwords, SMS texts
+# (codes) or PINs: the SMS text goes to the outbox only.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -284,7 +288,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-# --- Logs: to stderr; in production one JSON object per line (LOG_FORMAT=json|text) ---
-# Every record carries the request id (wallets.request_id). Never log passwords, SMS texts
-# (codes) or PINs: the SMS text goes to the outbox only.
-LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

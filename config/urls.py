@@ -11,6 +11,6 @@ urlpatterns = [
     path("services/", include("providers.urls")),
     path("pay/", include("billing.urls")),
     path("ussd/", include("ussd.urls")),
-    path("", include("wallets.urls")),
     path("healthz", healthz, name="healthz"),
+    path("", include("wallets.urls")),
 ]
