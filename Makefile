@@ -21,6 +21,7 @@ help:
 	@echo "make lint       ruff check + format check"
 	@echo "make messages   update and compile the ky/ru catalogues"
 	@echo "make bench      payments/s benchmark on PostgreSQL"
+	@echo "make serve      the production stack: gunicorn + whitenoise + db_worker (DATABASE_URL)"
 
 $(VENV)/.installed: requirements.txt
 	@py=$$($(FIND_PYTHON)) || { echo "Python >= 3.12 is needed (python3.13 or python3.12)"; exit 1; }; \
@@ -75,6 +76,23 @@ messages: venv
 
 check-messages: venv
 	$(PY) scripts/check_messages.py
+
+# The production stack on this machine: migrate + collectstatic, then gunicorn (WEB_CONCURRENCY
+# workers, static files by whitenoise) and a `db_worker` for the background tasks, both with
+# production settings. Over plain http on $(HOST) it turns the https-only parts off unless they
+# are set: behind TLS in production set SECURE_SSL_REDIRECT=true and COOKIES_SECURE=true
+# (or leave them unset outside make). SECRET_KEY is random per run unless set.
+serve: static migrate
+	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-false}" ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost}" \
+	    SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-false}" COOKIES_SECURE="$${COOKIES_SECURE:-false}" \
+	    TASKS_BACKEND="$${TASKS_BACKEND:-django_tasks_db.DatabaseBackend}" WEB_CONCURRENCY="$${WEB_CONCURRENCY:-2}" \
+	    SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	  echo "Serving http://$(HOST):$(PORT)/ with $$WEB_CONCURRENCY web workers + 1 task worker on $${DATABASE_URL:-SQLite}"; \
+	  $(PY) manage.py db_worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $$WEB_CONCURRENCY \
+	    --timeout 30 --graceful-timeout 20 --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+	    --no-control-socket
 
 bench: static
 	$(PY) scripts/bench.py

@@ -12,6 +12,8 @@ import re
 import time
 import uuid
 
+from django.conf import settings
+
 HEADER = "X-Request-ID"
 _VALID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -25,6 +27,15 @@ def current_request_id() -> str | None:
 def _incoming(request) -> str | None:
     value = request.headers.get(HEADER, "")
     return value if _VALID.fullmatch(value) else None
+
+
+def _route(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match:
+        return f"/{match.route}"
+    if request.path.startswith(settings.STATIC_URL):
+        return settings.STATIC_URL  # answered by whitenoise before URL resolving
+    return "-"
 
 
 class RequestIdMiddleware:
@@ -45,15 +56,15 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[HEADER] = request_id
-            match = getattr(request, "resolver_match", None)
+            route = _route(request)
             access_log.info(
                 "%s %s %s",
                 request.method,
-                f"/{match.route}" if match else "-",
+                route,
                 response.status_code,
                 extra={
                     "method": request.method,
-                    "route": f"/{match.route}" if match else "-",
+                    "route": route,
                     "status": response.status_code,
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 },
