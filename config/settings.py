@@ -235,7 +235,19 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_SESSION_REMEMBER = None
+# A wallet's session ends with the browser; no "remember me" box.
+ACCOUNT_SESSION_REMEMBER = False
+# The SMS code that proves the number: 6 digits, 3 tries, 2 resends; the number itself
+# cannot be changed at that step (it is the wallet's number).
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"length": 6, "numeric": True, "dashed": False}
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = False
+# Wallets are told apart by number; one email may serve a family's several wallets.
+# Password reset is by email link (allauth's; the email is asked at registration).
+ACCOUNT_UNIQUE_EMAIL = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kapchyk] "
+ACCOUNT_FORMS = {"reset_password_from_key": "wallets.auth_forms.ResetPasswordKeyForm"}
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/key",
     "login": "30/m/ip",

@@ -7,6 +7,7 @@ from wallets.health import healthz
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("wallets.auth_urls")),  # phone-first sign-in, before allauth's
     path("accounts/", include("allauth.urls")),
     path("services/", include("providers.urls")),
     path("pay/", include("billing.urls")),

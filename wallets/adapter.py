@@ -1,22 +1,63 @@
-"""allauth adapter: the user's phone number is the login (E.164), the wallet opens on verification."""
+"""allauth glue: the phone number (E.164) is the login; proving it by SMS opens the wallet.
 
+A web registration (wallets.auth_views.RegistrationView) does not write the email or the
+password at once: they wait, hashed, in the sign-in state until the SMS code proves the
+number (see PhoneVerificationStage). So typing someone else's number changes nothing.
+"""
+
+from functools import partial
+
+from allauth.account import stages
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.phone_verification import PhoneVerificationStageProcess
+from allauth.core import ratelimit
+from allauth.core.exceptions import RateLimited
+from allauth.core.internal.httpkit import headed_redirect_response
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import User
+from .models import Offer, User, Wallet
 from .sms import send_sms
+
+# Where the phone step keeps the number typed (E.164) for the next step.
+PHONE_SESSION_KEY = "kapchyk_phone"
+# Key in allauth's Login.state holding a registration waiting for its SMS code.
+REGISTRATION_STATE_KEY = "kapchyk_registration"
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    def set_phone(self, user, phone, verified):
-        user.phone = phone
-        user.phone_verified = verified
-        user.save(update_fields=["phone", "phone_verified"]) if user.pk else None
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        # The password step shows the number; only the password can be wrong.
+        "phone_password_mismatch": _("Incorrect password."),
+    }
+
+    # --- phone numbers ---
+
+    def phone_form_field(self, **kwargs):
+        from .auth_forms import WalletNumberField
+
+        return WalletNumberField(**kwargs)
 
     def get_phone(self, user):
         if not user.phone:
             return None
         return user.phone, user.phone_verified
+
+    def set_phone(self, user, phone, verified):
+        # A wallet's number is its owner's number: it never moves to another number.
+        if user.pk and user.phone != phone and Wallet.objects.filter(user=user).exists():
+            raise PermissionDenied("The number of a wallet cannot be changed.")
+        user.phone = phone
+        user.phone_verified = verified
+        if user.pk:
+            user.save(update_fields=["phone", "phone_verified"])
 
     def set_phone_verified(self, user, phone):
         User.objects.filter(pk=user.pk).update(phone_verified=True)
@@ -27,9 +68,81 @@ class AccountAdapter(DefaultAccountAdapter):
         return User.objects.filter(phone=phone).first()
 
     def send_verification_code_sms(self, user, phone, code, **kwargs):
-        from django.utils.translation import gettext as _
+        # The text is rendered now, in the visitor's language; it leaves after the commit.
+        text = gettext("Kapchyk code: %(code)s. Do not tell it to anyone.") % {"code": code}
+        transaction.on_commit(partial(send_sms, phone=phone, text=text))
 
-        send_sms(
-            phone=phone,
-            text=_("Kapchyk code: %(code)s. Do not tell it to anyone.") % {"code": code},
+    def get_login_stages(self):
+        return [
+            "wallets.adapter.PhoneVerificationStage"
+            if path == "allauth.account.stages.PhoneVerificationStage"
+            else path
+            for path in super().get_login_stages()
+        ]
+
+    # --- passwords and failed logins ---
+
+    def clean_password(self, password, user=None):
+        # All of AUTH_PASSWORD_VALIDATORS at once (8+ characters, a Latin letter and a digit…).
+        validate_password(password, user)
+        return password
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth keys failed logins by email/username; ours are by number.
+        phone = credentials.get("phone")
+        if phone:
+            return f"phone:{phone}"
+        return super()._get_login_attempts_cache_key(request, **credentials)
+
+    def pre_authenticate(self, request, **credentials):
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as error:
+            if error.code == "too_many_login_attempts":
+                raise RateLimited from None  # → the 429 page (wallets.middleware)
+            raise
+
+    def set_password(self, user, password):
+        super().set_password(user, password)
+        # A new password (reset by email) lifts the lock of failed logins on the number.
+        ratelimit.clear(
+            self.request,
+            action="login_failed",
+            key=self._get_login_attempts_cache_key(self.request, phone=user.phone),
         )
+
+    # --- signing in ---
+
+    def login(self, request, user):
+        super().login(request, user)
+        request.session.pop(PHONE_SESSION_KEY, None)
+        language = translation.get_language()
+        if language in dict(settings.LANGUAGES) and user.language != language:
+            User.objects.filter(pk=user.pk).update(language=language)
+            user.language = language
+
+
+class PhoneVerificationStage(stages.PhoneVerificationStage):
+    """allauth's phone verification stage, plus web registration.
+
+    A registration always proves the number by an SMS code, even when the number is
+    already verified (a wallet opened through USSD *900# has no web password yet); the
+    email, password and accepted offer are written only when the code is right.
+    """
+
+    def handle(self):
+        if REGISTRATION_STATE_KEY not in self.login.state:
+            return super().handle()
+        PhoneVerificationStageProcess.initiate(stage=self, phone=self.login.user.phone)
+        return headed_redirect_response("account_verify_phone"), True
+
+    def exit(self):
+        pending = self.login.state.pop(REGISTRATION_STATE_KEY, None)
+        if pending:
+            services.web_account_register(
+                user=self.login.user,
+                email=pending["email"],
+                password_hash=pending["password"],
+                offer=Offer.objects.get(pk=pending["offer"]),
+            )
+        return super().exit()

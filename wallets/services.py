@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,6 +62,35 @@ def offer_accept(*, user: User, offer: Offer) -> None:
     User.objects.filter(pk=user.pk).update(offer_version=offer, offer_accepted_at=timezone.now())
     user.offer_version = offer
     user.offer_accepted_at = timezone.now()
+
+
+def web_registration_start(*, phone: str, language: str) -> User:
+    """The user who is registering `phone` on the web, before the number is proven.
+
+    An existing user without a web password (a wallet opened through USSD, or an earlier
+    registration never confirmed) is returned unchanged; otherwise a new user with no
+    usable password is created. Nothing else is written until the SMS code is right
+    (web_account_register).
+    """
+    user, _created = User.objects.get_or_create(
+        phone=phone, defaults={"language": language, "password": make_password(None)}
+    )
+    return user
+
+
+def web_account_register(*, user: User, email: str, password_hash: str, offer: Offer) -> Wallet:
+    """Give `user`, whose number the SMS code has just proven, web access and a wallet.
+
+    Writes the email, the (already hashed) password and the accepted offer together;
+    the wallet opens if it is not open yet. `user` is updated in place.
+    """
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(
+            email=email, password=password_hash, phone_verified=True
+        )
+        user.email, user.password, user.phone_verified = email, password_hash, True
+        offer_accept(user=user, offer=offer)
+        return wallet_open(user=user)
 
 
 def sessions_end_others(*, user: User, keep_session_key: str | None) -> None:
