@@ -50,6 +50,20 @@ def test_session_ends_after_15_minutes_without_a_request():
     assert not is_signed_in(client)
 
 
+def test_a_real_sign_in_also_ends_after_15_idle_minutes():
+    # The sign-in form makes a browser-session cookie; the server still ends it when idle.
+    owner = UserFactory()
+    client = Client()
+    step = client.post(LOGIN, {"phone": owner.phone})
+    assert client.post(step.headers["Location"], {"password": PASSWORD}).status_code == 302
+    assert is_signed_in(client)
+    row = session_row(client)
+    left = row.expire_date - timezone.now()
+    assert datetime.timedelta(minutes=14) < left <= datetime.timedelta(minutes=15)
+    Session.objects.filter(pk=row.pk).update(expire_date=timezone.now())
+    assert not is_signed_in(client)
+
+
 def test_every_request_pushes_the_end_forward():
     client = signed_in(UserFactory())
     row = session_row(client)
