@@ -108,12 +108,17 @@ def new_page(browser):
             viewport=size,
             locale="ru-RU" if lang == "ru" else "ky-KG",
             java_script_enabled=javascript,
-            bypass_csp=True,  # lets the test inject axe-core; the pages themselves keep CSP
+            # No bypass_csp: the pages keep their CSP (axe-core is evaluated through CDP).
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
         page.net = Net(page)
+        page.console_errors = []
+        page.on(
+            "console",
+            lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
+        )
         return page
 
     yield make
@@ -145,6 +150,11 @@ def axe_violations(page):
 def assert_accessible(page):
     violations = axe_violations(page)
     assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+def assert_clean_console(page):
+    """No script errors and no Content-Security-Policy violations on the page."""
+    assert page.console_errors == [], page.console_errors
 
 
 def assert_no_horizontal_scroll(page):

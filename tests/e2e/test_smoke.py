@@ -6,6 +6,7 @@ from tests.e2e.conftest import (
     DESKTOP,
     PHONE,
     assert_accessible,
+    assert_clean_console,
     assert_no_horizontal_scroll,
     shot,
 )
@@ -23,6 +24,7 @@ def test_offer_page_in_both_languages(new_page, live_server, size):
     )
     assert_no_horizontal_scroll(page)
     assert_accessible(page)
+    assert_clean_console(page)
     shot(page, "offer-ru")
     page.get_by_role("button", name="Кыргызча").click()
     page.wait_for_load_state()
