@@ -17,3 +17,23 @@ def is_postgres():
     from django.db import connection
 
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def demo_data(db):
+    """The data the migrations load (offer v1, the demo catalogue), back after a flush."""
+    from wallets.models import Offer
+    from wallets.offer_v1 import load_offer
+
+    load_offer(Offer)
+
+
+@pytest.fixture
+def catalogue(db, demo_data):
+    """The demo catalogue of the data migration (reloaded if a transactional test flushed it)."""
+    from providers import demo
+    from providers.models import Category, Provider
+    from wallets.models import Account
+
+    demo.load(Category, Provider, Account)
+    return {p.slug: p for p in Provider.objects.select_related("category", "account")}

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import PASSWORD, UserFactory, make_wallet
-from tests.wallets.pending_i18n import pending_translations
 from wallets import services
 from wallets.models import Offer, SmsMessage, User, Wallet
 
@@ -25,12 +24,6 @@ PASSWORD_STEP = reverse("kapchyk_login_password")
 SIGNUP = reverse("account_signup")
 VERIFY = reverse("account_verify_phone")
 HOME = reverse("wallets:home")
-
-
-@pytest.fixture(autouse=True)
-def _russian_screens():
-    with pending_translations("lead", "auth"):
-        yield
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import PASSWORD, UserFactory
-from tests.wallets.pending_i18n import pending_translations
 from wallets.models import User
 from wallets.services import sessions_end_others
 
@@ -78,10 +77,9 @@ def test_every_request_pushes_the_end_forward():
 
 def test_security_page_is_linked_from_the_cabinet_and_says_the_limit():
     client = signed_in(UserFactory())
-    with pending_translations("prod"):
-        home = client.get("/cabinet/").content.decode()
-        assert 'href="/cabinet/security/">Безопасность</a>' in home
-        page = client.get("/cabinet/security/").content.decode()
+    home = client.get("/cabinet/").content.decode()
+    assert 'href="/cabinet/security/">Безопасность</a>' in home
+    page = client.get("/cabinet/security/").content.decode()
     assert "<h1>Безопасность</h1>" in page
     assert "Выйти на всех других устройствах</button>" in page
     assert 'href="/accounts/password/change/"' in page
@@ -99,8 +97,7 @@ def test_sign_out_everywhere_else_keeps_this_device_only():
     stranger = signed_in(UserFactory())
     old_key = here.cookies["sessionid"].value
 
-    with pending_translations("prod"):
-        response = here.post("/cabinet/security/", follow=True)
+    response = here.post("/cabinet/security/", follow=True)
     assert response.redirect_chain == [("/cabinet/security/", 302)]
     assert "Вход на всех других устройствах завершён." in response.content.decode()
 
