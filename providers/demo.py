@@ -16,6 +16,9 @@ CATEGORIES = [
     ("other", "Другие", "Башкалар", "icons/other.svg", 90, 14),
 ]
 
+# The *900# menu names a category differently from the web (seed 001 §2.4).
+CATEGORY_USSD_NAMES = {"other": "Другие услуги"}
+
 PHONE_RU = ("Номер телефона", "9 цифр после +996, например 555123456")
 PHONE_KY = ("Телефон номери", "+996дан кийинки 9 сан, мисалы 555123456")
 LS_RU = "Лицевой счёт"
@@ -313,6 +316,7 @@ PROVIDERS = [
 
 def load(Category, Provider, Account) -> None:  # noqa: N803 - model classes
     categories = {}
+    has_menu_name = any(f.name == "ussd_name" for f in Category._meta.get_fields())
     for slug, name_ru, name_ky, icon, position, ussd in CATEGORIES:
         categories[slug], _ = Category.objects.get_or_create(
             slug=slug,
@@ -324,6 +328,10 @@ def load(Category, Provider, Account) -> None:  # noqa: N803 - model classes
                 "ussd_number": ussd,
             },
         )
+        if has_menu_name and CATEGORY_USSD_NAMES.get(slug, ""):
+            Category.objects.filter(slug=slug, ussd_name="").update(
+                ussd_name=CATEGORY_USSD_NAMES[slug]
+            )
     for row in PROVIDERS:
         row = dict(row)
         slug = row["slug"]

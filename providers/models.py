@@ -50,6 +50,12 @@ class Category(models.Model):
     ussd_number = models.PositiveSmallIntegerField(
         _("USSD number"), null=True, blank=True, unique=True
     )
+    ussd_name = models.CharField(
+        _("USSD menu name"),
+        max_length=24,
+        blank=True,
+        help_text=_("Name in the *900# menu, e.g. Другие услуги; the web name when empty."),
+    )
 
     objects = CategoryQuerySet.as_manager()
 
@@ -67,6 +73,11 @@ class Category(models.Model):
     @property
     def name(self):
         return _pick(self, "name")
+
+    @property
+    def menu_name(self):
+        """The name for the USSD menu (the operators' menu names it «Другие услуги»)."""
+        return self.ussd_name or self.name
 
 
 class ProviderQuerySet(models.QuerySet):

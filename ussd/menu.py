@@ -265,7 +265,7 @@ class Flow:
         return None
 
     def show_categories(self, error):
-        items = [(c.ussd_number, c.name) for c in self._categories()]
+        items = [(c.ussd_number, c.menu_name) for c in self._categories()]
         return self._list(self.t("categories"), items, error)
 
     def on_categories(self, value):
@@ -281,7 +281,7 @@ class Flow:
     def show_providers(self, error):
         category = Category.objects.filter(pk=self.state.get("category")).first()
         items = [(p.ussd_number, p.menu_name) for p in self._providers()]
-        header = self.t("providers", category=category.name if category else "")
+        header = self.t("providers", category=category.menu_name if category else "")
         return self._list(header, items, error)
 
     def on_providers(self, value):

@@ -54,8 +54,9 @@ def test_seed_payment_path(phone, catalogue, language):
     categories = handset.send("3")  # 2.3 3 Оплатить счет
     assert categories.startswith(texts["categories"])
     with translation.override(language):
-        category_name = other.name
         label = dostek.account_label
+    category_name = "Другие услуги"  # the operators' menu name, in both languages (seeds)
+    assert other.menu_name == category_name
     assert f"\n14 {category_name}\n" in categories
     assert categories.endswith(texts["back"])
     providers = handset.send("14")  # 2.4 category 14
