@@ -94,7 +94,9 @@ class Net:
         self.bytes.clear()
 
     def summary(self, *, exclude=("/static/logos/",)):
-        urls = {rid: url for rid, url in self.requests.items() if not any(x in url for x in exclude)}
+        urls = {
+            rid: url for rid, url in self.requests.items() if not any(x in url for x in exclude)
+        }
         return len(urls), sum(self.bytes.get(rid, 0) for rid in urls), sorted(urls.values())
 
 
