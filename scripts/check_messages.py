@@ -4,12 +4,10 @@ Run after `manage.py makemessages` so that every string in the code is in the ca
 Usage: python scripts/check_messages.py [--no-update]
 """
 
-import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-LANGS = ["ky", "ru"]
+from i18n_common import LANGS, ROOT, makemessages
 
 
 def entries(path: Path):
@@ -52,22 +50,7 @@ def entries(path: Path):
 
 def main() -> int:
     if "--no-update" not in sys.argv:
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "makemessages",
-                *[f"-l{lang}" for lang in LANGS],
-                "--no-obsolete",
-                "--ignore=.venv",
-                "--ignore=staticfiles",
-                "--ignore=build",
-                "--ignore=node_modules",
-                "-v0",
-            ],
-            cwd=ROOT,
-            check=True,
-        )
+        makemessages()
     bad = 0
     for lang in LANGS:
         po = ROOT / "locale" / lang / "LC_MESSAGES" / "django.po"

@@ -6,11 +6,10 @@ file; prints what is still missing. Usage: python scripts/merge_pending.py
 
 import subprocess
 import sys
-from pathlib import Path
 
 import polib
+from i18n_common import ROOT, makemessages
 
-ROOT = Path(__file__).resolve().parent.parent
 PENDING = ROOT / "locale" / "_pending"
 
 
@@ -30,23 +29,7 @@ def load_pending():
 
 
 def main() -> int:
-    subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "makemessages",
-            "-lky",
-            "-lru",
-            "--no-obsolete",
-            "--ignore=.venv",
-            "--ignore=staticfiles",
-            "--ignore=build",
-            "--ignore=node_modules",
-            "-v0",
-        ],
-        cwd=ROOT,
-        check=True,
-    )
+    makemessages()
     table = load_pending()
     missing = 0
     for lang in ("ky", "ru"):
