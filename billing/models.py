@@ -87,6 +87,11 @@ class Payment(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["wallet", "-created_at"])]
+        # Staff actions that move money, each its own permission (groups: wallets.staff).
+        permissions = [
+            ("refund_payment", _("Can refund a payment")),
+            ("retry_payment", _("Can retry a payment")),
+        ]
 
     def __str__(self):
         return self.display_code
