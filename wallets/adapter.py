@@ -7,6 +7,9 @@ number (see PhoneVerificationStage). So typing someone else's number changes not
 
 from functools import partial
 
+# allauth's flows must load before allauth.account.stages, or importing this adapter first
+# (as `manage.py check` does) is a circular import inside allauth.
+import allauth.account.internal.flows  # noqa: F401  isort: skip
 from allauth.account import stages
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.phone_verification import PhoneVerificationStageProcess
