@@ -37,3 +37,15 @@ def catalogue(db, demo_data):
 
     demo.load(Category, Provider, Account)
     return {p.slug: p for p in Provider.objects.select_related("category", "account")}
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's admin_client, signed in with a second factor as the admin requires."""
+    from django.test import Client
+
+    from tests.staff import staff_login
+
+    client = Client()
+    staff_login(client, admin_user)
+    return client

@@ -33,7 +33,7 @@ else:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set and SECRET_KEY must be long.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.KapchykAdminConfig",  # django.contrib.admin, staff with a second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_tasks_db",
     "wallets",
     "providers",
@@ -259,6 +260,15 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Rate of the phone-first step (our own, the same shape as allauth's).
 KAPCHYK_PHONE_STEP_RATE = env.str("KAPCHYK_PHONE_STEP_RATE", default="20/m/ip")
+
+# --- Staff: the admin (ADMIN_URL) needs a second factor, an authenticator app (TOTP) ---
+# Recovery codes for a lost phone. See config/staff.py and the README's «Staff».
+MFA_ADAPTER = "config.staff.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Kapchyk"
+# Client addresses (rate limits, the audit log): behind N reverse proxies that append to
+# X-Forwarded-For, set TRUSTED_PROXY_COUNT=N; 0 uses the connection's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 MAILERS = {
     "default": {

@@ -2,12 +2,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from config import staff
 from wallets.health import healthz
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("wallets.auth_urls")),  # phone-first sign-in, before allauth's
+    # Setting up an authenticator app also counts as the session's second factor (staff).
+    path("accounts/2fa/totp/activate/", staff.activate_totp, name="mfa_activate_totp"),
     path("accounts/", include("allauth.urls")),
     path("services/", include("providers.urls")),
     path("pay/", include("billing.urls")),

@@ -3,7 +3,7 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -11,7 +11,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import ledger, services
-from .models import Account, CashIn, Offer, SmsMessage, Transfer, User, Wallet
+from .audit import Origin
+from .models import Account, AuditLog, CashIn, Offer, SmsMessage, Transfer, User, Wallet
 from .money import format_som, parse_som
 
 
@@ -83,7 +84,7 @@ class WalletAdmin(ReadOnlyAdmin):
 
     def cashin_view(self, request, pk):
         if not request.user.has_perm("wallets.add_cashin"):
-            return redirect("admin:wallets_wallet_changelist")
+            raise PermissionDenied
         wallet = get_object_or_404(Wallet.objects.with_account(), pk=pk)
         form = CashInForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -93,6 +94,7 @@ class WalletAdmin(ReadOnlyAdmin):
                     amount=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
                     created_by=request.user,
+                    origin=Origin.of_request(request),
                     key=f"cashin:admin:{request.POST.get('nonce', '')}"
                     if request.POST.get("nonce")
                     else None,
@@ -158,3 +160,26 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "phone", "text", "status", "backend"]
     list_filter = ["status", "backend"]
     search_fields = ["phone"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    """Who moved money, when and from where: readable, never editable here."""
+
+    list_display = [
+        "created_at",
+        "actor",
+        "action",
+        "object_repr",
+        "amount_display",
+        "channel",
+        "ip",
+    ]
+    list_filter = ["action", "channel", "created_at"]
+    search_fields = ["object_repr", "object_id", "actor__phone", "ip"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return "" if obj.amount is None else format_som(obj.amount)

@@ -315,3 +315,43 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"{self.phone}: {self.text[:40]}"
+
+
+class AuditLog(models.Model):
+    """A money action by staff: who, what, when and from where. Append-only.
+
+    Written by wallets.audit.audit_record, in the same transaction as the action; the
+    admin shows it and cannot change it.
+    """
+
+    class Action(models.TextChoices):
+        CASHIN = "cashin", _("cash-in")
+        PAYMENT_REFUND = "payment_refund", _("payment refunded")
+        PAYMENT_RETRY = "payment_retry", _("payment retried")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)
+    channel = models.CharField(_("channel"), max_length=16)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    amount = models.BigIntegerField(_("amount, tyiyn"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_repr}"

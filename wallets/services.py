@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import ledger
-from .models import Account, CashIn, Offer, Transfer, User, Wallet
+from .audit import Origin, audit_record
+from .models import Account, AuditLog, CashIn, Offer, Transfer, User, Wallet
 
 
 def wallet_open(*, user: User) -> Wallet:
@@ -26,12 +27,20 @@ def wallet_open(*, user: User) -> Wallet:
 
 
 def cashin_create(
-    *, wallet: Wallet, amount: int, reason: str, created_by: User | None, key: str | None = None
+    *,
+    wallet: Wallet,
+    amount: int,
+    reason: str,
+    created_by: User | None,
+    key: str | None = None,
+    origin: Origin | None = None,
 ) -> CashIn:
-    """Credit `wallet` with `amount` tyiyn from the cash-in desk, with an audit row.
+    """Credit `wallet` with `amount` tyiyn from the cash-in desk, with a CashIn row.
 
     Guarantees: the transfer and its CashIn record commit together; with a `key`, a
-    repeated call (a resubmitted form, a retried command) credits at most once.
+    repeated call (a resubmitted form, a retried command) credits at most once. With an
+    `origin` (a staff action from the admin or a command), an AuditLog row commits with
+    them too — once, like the credit.
     """
     with transaction.atomic(durable=True):
         key = key or f"cashin:{uuid.uuid4().hex}"
@@ -44,7 +53,7 @@ def cashin_create(
             memo=reason,
             created_by=created_by,
         )
-        cashin, _ = CashIn.objects.get_or_create(
+        cashin, created = CashIn.objects.get_or_create(
             transfer=moved,
             defaults={
                 "wallet": wallet,
@@ -54,6 +63,15 @@ def cashin_create(
                 "created_at": moved.created_at,
             },
         )
+        if created and origin is not None:
+            audit_record(
+                actor=created_by,
+                action=AuditLog.Action.CASHIN,
+                origin=origin,
+                target=wallet,
+                amount=amount,
+                details={"reason": reason, "cashin": cashin.pk, "transfer": moved.pk},
+            )
     return cashin
 
 

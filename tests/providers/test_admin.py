@@ -5,6 +5,7 @@ import pytest
 
 from providers.models import Provider
 from tests.factories import UserFactory
+from tests.staff import staff_login
 from wallets.models import Account
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff(client):
     admin = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(admin)
+    staff_login(client, admin)  # the admin needs a second factor
     return admin
 
 

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from wallets import services
+from wallets.audit import COMMAND
 from wallets.models import User, Wallet
 from wallets.money import format_som, parse_som
 from wallets.phones import normalize_wallet_number
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             reason=reason,
             created_by=staff,
             key=f"cashin:cmd:{key}" if key else None,
+            origin=COMMAND,
         )
         wallet.account.refresh_from_db()
         self.stdout.write(

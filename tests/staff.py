@@ -1,0 +1,39 @@
+"""Staff in tests: TOTP codes computed here (RFC 6238), and a signed-in admin session."""
+
+import base64
+import hashlib
+import hmac
+import struct
+import time
+
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+    AUTHENTICATION_METHODS_SESSION_KEY,
+)
+
+
+def totp_code(secret: str, at: float | None = None, step: int = 30, digits: int = 6) -> str:
+    """The code an authenticator app shows for the base32 `secret` at time `at` (now)."""
+    counter = int((time.time() if at is None else at) // step)
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 10**digits:0{digits}d}"
+
+
+def staff_login(client, user) -> None:
+    """Sign `user` in as the admin's sign-in does: a password, then an authenticator code.
+
+    For tests about what staff may do, not about signing in (tests/security does that
+    through the real pages).
+    """
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now},
+        {"method": "mfa", "at": now, "type": "totp"},
+    ]
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
