@@ -48,7 +48,7 @@ class KapchykAdminSite(admin.AdminSite):
         - staff signed in without a second factor in this session: the code
           (mfa_reauthenticate), or setting up an app when they have none.
         """
-        from allauth.account.internal.flows.login import perform_password_login
+        from allauth.account.internal.flows.login import perform_login, record_authentication
         from allauth.account.models import Login
         from allauth.core import ratelimit
 
@@ -73,7 +73,10 @@ class KapchykAdminSite(admin.AdminSite):
                 return limited
             if form.is_valid():
                 login = Login(user=form.user, redirect_url=next_url)
-                response = perform_password_login(request, form.credentials(), login)
+                # The password was typed just now: it also counts as the "recent" password
+                # that allauth asks again before setting up an authenticator app.
+                record_authentication(request, form.user, "password", reauthenticated=True)
+                response = perform_login(request, login)
                 request.session.set_expiry(0)  # like the public sign-in: ends with the browser
                 return response
 

@@ -212,6 +212,13 @@ TASKS = {
     }
 }
 
+# Payments through a provider's gateway (billing.services.payment_attempt): the pause after
+# a failed attempt doubles from PAYMENT_RETRY_DELAY up to PAYMENT_RETRY_MAX_DELAY seconds;
+# a claimed attempt is another worker's after the provider's timeout + PAYMENT_LEASE s.
+PAYMENT_RETRY_DELAY = env.float("PAYMENT_RETRY_DELAY", default=15.0)
+PAYMENT_RETRY_MAX_DELAY = env.float("PAYMENT_RETRY_MAX_DELAY", default=900.0)
+PAYMENT_LEASE = env.float("PAYMENT_LEASE", default=30.0)
+
 # --- SMS (pluggable like email backends) ---
 SMS_BACKEND = env.str("SMS_BACKEND", default="wallets.sms.ConsoleAndOutboxBackend")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
@@ -266,6 +273,11 @@ KAPCHYK_PHONE_STEP_RATE = env.str("KAPCHYK_PHONE_STEP_RATE", default="20/m/ip")
 MFA_ADAPTER = "config.staff.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Kapchyk"
+MFA_FORMS = {
+    "authenticate": "config.staff.AuthenticateForm",
+    "reauthenticate": "config.staff.ReauthenticateForm",
+    "activate_totp": "config.staff.ActivateTOTPForm",
+}
 # Client addresses (rate limits, the audit log): behind N reverse proxies that append to
 # X-Forwarded-For, set TRUSTED_PROXY_COUNT=N; 0 uses the connection's address.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

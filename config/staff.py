@@ -9,9 +9,13 @@ set one up first; setting it up proves the app with a code, so it counts as the 
 
 from allauth.account.authentication import get_authentication_records
 from allauth.account.internal.flows.login import record_authentication
+from allauth.core.exceptions import RateLimited
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.base.forms import AuthenticateForm as AllauthAuthenticateForm
+from allauth.mfa.base.forms import ReauthenticateForm as AllauthReauthenticateForm
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp import views as totp_views
+from allauth.mfa.totp.forms import ActivateTOTPForm as AllauthActivateTOTPForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -76,6 +80,31 @@ class StaffLoginForm(forms.Form):
             raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         self.user = user
         return cleaned_data
+
+
+class _LimitIs429:
+    """allauth limits wrong codes like wrong passwords (5 in 5 minutes per user) and says
+    so next to the field; like the sign-in, Kapchyk answers with the 429 page."""
+
+    def clean_code(self):
+        try:
+            return super().clean_code()
+        except forms.ValidationError as error:
+            if error.code in {"too_many_login_attempts", "rate_limited"}:
+                raise RateLimited from None  # → wallets.middleware.RateLimitedMiddleware
+            raise
+
+
+class AuthenticateForm(_LimitIs429, AllauthAuthenticateForm):
+    pass
+
+
+class ReauthenticateForm(_LimitIs429, AllauthReauthenticateForm):
+    pass
+
+
+class ActivateTOTPForm(_LimitIs429, AllauthActivateTOTPForm):
+    pass
 
 
 class ActivateTOTPView(totp_views.ActivateTOTPView):

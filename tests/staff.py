@@ -22,6 +22,19 @@ def totp_code(secret: str, at: float | None = None, step: int = 30, digits: int 
     return f"{value % 10**digits:0{digits}d}"
 
 
+def current_totp(secret: str) -> str:
+    """The code for now, never one about to expire (a test must not straddle two codes)."""
+    if time.time() % 30 > 28.5:
+        time.sleep(1.6)
+    return totp_code(secret)
+
+
+def wrong_totp(secret: str) -> str:
+    """A code that is not the current one (nor the ones around it)."""
+    near = {totp_code(secret, time.time() + delta) for delta in (-30, 0, 30)}
+    return next(f"{n:06d}" for n in range(123456, 999999, 111111) if f"{n:06d}" not in near)
+
+
 def staff_login(client, user) -> None:
     """Sign `user` in as the admin's sign-in does: a password, then an authenticator code.
 
