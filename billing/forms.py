@@ -61,6 +61,10 @@ class ConfirmForm(PaymentForm):
 
     provider_id = forms.IntegerField(widget=forms.HiddenInput, error_messages=_TAMPERED)
     token = forms.CharField(max_length=200, widget=forms.HiddenInput, error_messages=_TAMPERED)
+    # The holder's name from the provider's check, signed (billing.services.holder_seal).
+    holder = forms.CharField(
+        required=False, max_length=1000, widget=forms.HiddenInput, error_messages=_TAMPERED
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

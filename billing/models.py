@@ -1,5 +1,7 @@
 """Payments from a wallet to a provider, and saved payment templates («Избранное»)."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -25,6 +27,29 @@ class PaymentQuerySet(models.QuerySet):
 
     def pending(self):
         return self.filter(status=Payment.Status.PENDING)
+
+    def due(self, now=None):
+        """Pending payments whose next attempt is due (a crash left them unsent, a retry's
+        backoff is over, or a worker's lease ran out)."""
+        now = now or timezone.now()
+        return self.filter(status=Payment.Status.PENDING).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+
+    def needing_attention(self):
+        return self.filter(status=Payment.Status.NEEDS_ATTENTION)
+
+    def registered(self, *, provider, day):
+        """Succeeded payments to `provider` made on `day` (local date): its daily registry."""
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime.combine(day, datetime.time.min, tz)
+        end = start + datetime.timedelta(days=1)
+        return self.filter(
+            provider=provider,
+            status=Payment.Status.SUCCEEDED,
+            created_at__gte=start,
+            created_at__lt=end,
+        ).order_by("created_at", "id")
 
 
 class Payment(models.Model):
@@ -72,6 +97,13 @@ class Payment(models.Model):
     error = models.CharField(_("gateway message"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    # Settlement through the gateway (see billing.services.payment_attempt).
+    attempts = models.PositiveIntegerField(_("pay attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    result_code = models.SmallIntegerField(_("provider's result code"), null=True, blank=True)
+    gateway_txn = models.CharField(_("provider's transaction"), max_length=64, blank=True)
+    holder = models.CharField(_("account holder"), max_length=200, blank=True)
 
     objects = PaymentQuerySet.as_manager()
 
@@ -86,7 +118,11 @@ class Payment(models.Model):
                 condition=Q(total=F("amount") + F("fee")), name="payment_total_is_amount_plus_fee"
             ),
         ]
-        indexes = [models.Index(fields=["wallet", "-created_at"])]
+        indexes = [
+            models.Index(fields=["wallet", "-created_at"]),
+            models.Index(fields=["status", "next_attempt_at"], name="payment_due"),
+            models.Index(fields=["provider", "created_at"], name="payment_provider_day"),
+        ]
         # Staff actions that move money, each its own permission (groups: wallets.staff).
         permissions = [
             ("refund_payment", _("Can refund a payment")),
@@ -102,6 +138,32 @@ class Payment(models.Model):
     @property
     def display_code(self) -> str:
         return format_code(self.code)
+
+    @property
+    def public_status(self) -> str:
+        """The status as the payer sees it: «needs attention» is staff's business, the payer
+        sees the payment still being processed."""
+        if self.status == self.Status.NEEDS_ATTENTION:
+            return self.Status.PENDING
+        return self.status
+
+    def get_public_status_display(self) -> str:
+        return str(self.Status(self.public_status).label)
+
+    @property
+    def failure_reason(self) -> str:
+        """Why the provider refused the payment, in the current language ("" if unknown)."""
+        from .results import MESSAGES
+
+        if self.status != self.Status.FAILED or self.result_code not in MESSAGES:
+            return ""
+        return str(MESSAGES[self.result_code])
+
+    @property
+    def txn_id(self) -> int:
+        """Our id of the payment at the provider (OSMP txn_id): the primary key, which the
+        database never hands out twice (a sequence; AUTOINCREMENT on SQLite)."""
+        return self.pk
 
     @property
     def memo(self) -> str:

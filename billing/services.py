@@ -1,29 +1,48 @@
-"""Payments: quote → one-time token → hold (wallet → suspense) → settle by the gateway.
+"""Payments: quote (+ the provider's check) → one-time token → hold (wallet → suspense) →
+settle by the gateway.
 
 Ledger keys of a payment (Payment.ledger_key): payment:<code>:hold (wallet → suspense,
 the total), :settle (suspense → provider, the amount), :fee (suspense → fees, the fee),
 :refund (suspense → wallet, the total). Every step is its own durable transaction and is
 keyed, so a retried step never moves money twice.
+
+Settlement (payment_attempt): an internal provider is settled at once, in the request; an
+OSMP provider's payment is handed to the background task billing.tasks.payment_process
+once the hold is committed. One run of the task is one pay request: it claims the attempt
+(compare-and-set on status and attempt count, with a lease), calls the provider outside
+any transaction, and records the answer — succeeded, failed (refunded), or pending again
+with the next attempt after an exponential backoff; past the provider's retry budget the
+payment needs attention (staff: payment_retry / payment_refund). The next attempt is
+enqueued with run_after where the task backend can defer; `manage.py payments_retry`
+sweeps every due payment too (backends that cannot defer, crashes, expired leases).
 """
 
+import datetime
+import logging
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from providers.gateways import Status, gateway_for
+from providers.gateways import Outcome, Status, gateway_for
 from providers.models import Provider
 from providers.validators import normalise
 from wallets import ledger
-from wallets.models import Account, Transfer, User, Wallet
+from wallets.audit import Origin, audit_record
+from wallets.models import Account, AuditLog, Transfer, User, Wallet
 from wallets.money import MAX_AMOUNT, format_som
 from wallets.sms import send_sms
 
+from . import results
 from .models import Favourite, Payment, format_code
+
+logger = logging.getLogger(__name__)
 
 # How long a confirm page may wait before «Оплатить» (a used token keeps working forever:
 # it only ever leads back to its payment).
@@ -41,6 +60,7 @@ class Quote:
     fee: int
     total: int
     balance_after: int
+    holder: str = ""  # the account's holder, as the provider's check named it
 
     @property
     def enough(self) -> bool:
@@ -67,12 +87,17 @@ def _amount_errors(provider: Provider, amount) -> list[str]:
     return []
 
 
-def payment_quote(*, wallet: Wallet, provider: Provider, account: str, amount: int) -> Quote:
+def payment_quote(
+    *, wallet: Wallet, provider: Provider, account: str, amount: int, check: bool = True
+) -> Quote:
     """Check the account and amount and price the payment; moves nothing.
 
     Raises ValidationError({"account": [...], "amount": [...]}) in the current language
     (and a non-field error for an inactive provider). `balance_after` may be negative: the
-    caller shows it; payment_create refuses it.
+    caller shows it; payment_create refuses it. With `check`, once the input passes our own
+    rules, the provider's gateway checks the account (an HTTP call for an OSMP provider,
+    made outside any transaction): a refusal is raised with the provider's meaning, and a
+    holder's name it returns is in `Quote.holder`.
     """
     errors: dict[str, list[str]] = {}
     if not provider.active:
@@ -86,6 +111,7 @@ def payment_quote(*, wallet: Wallet, provider: Provider, account: str, amount: i
         errors["amount"] = amount_errors
     if errors:
         raise ValidationError(errors)
+    holder = _provider_check(provider, account, amount).holder if check else ""
     fee = provider.fee_for(amount)
     total = amount + fee
     return Quote(
@@ -95,7 +121,42 @@ def payment_quote(*, wallet: Wallet, provider: Provider, account: str, amount: i
         fee=fee,
         total=total,
         balance_after=ledger.balance_of(wallet.account) - total,
+        holder=holder,
     )
+
+
+def _provider_check(provider: Provider, account: str, amount: int) -> Outcome:
+    outcome = gateway_for(provider).check(provider, account=account, amount=amount)
+    if outcome.ok:
+        return outcome
+    if outcome.status == Status.FAILED:
+        message = results.message_for(outcome.code)
+        field = results.field_of(outcome.code) or NON_FIELD_ERRORS
+    else:
+        message, field = str(results.UNAVAILABLE), NON_FIELD_ERRORS
+    logger.info("check refused by %s: %s", provider.slug, outcome.message)
+    raise ValidationError(
+        {field: [ValidationError(message, code=f"provider_{outcome.code or 'unavailable'}")]}
+    )
+
+
+_HOLDER_SALT = "billing.holder"
+
+
+def holder_seal(*, account: str, holder: str) -> str:
+    """The holder's name as the check returned it, signed to the account, for the confirm
+    form (a tampered or swapped value is dropped by holder_unseal)."""
+    return signing.dumps([account, holder[:200]], salt=_HOLDER_SALT, compress=True)
+
+
+def holder_unseal(*, sealed: str, account: str) -> str:
+    try:
+        value = signing.loads(sealed or "", salt=_HOLDER_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return ""
+    if not isinstance(value, list) or len(value) != 2 or value[0] != normalise(account):
+        return ""
+    return str(value[1])[:200]
 
 
 def payment_token_new(*, wallet: Wallet) -> str:
@@ -155,6 +216,7 @@ def payment_create(
     amount: int,
     token: str,
     channel: str = Payment.Channel.WEB,
+    holder: str = "",
 ) -> Payment:
     """Pay `provider` from `wallet`: hold the total, then settle through the gateway.
 
@@ -163,14 +225,20 @@ def payment_create(
     ValidationError; the hold (wallet → suspense, amount + fee) and the Payment row commit
     together in one durable transaction, or neither does (invalid input or an insufficient
     balance raise ValidationError with nothing moved); settlement is a separate step
-    (payment_submit), so a gateway is never called while a lock is held.
+    (payment_attempt), so a gateway is never called while a lock is held: at once for an
+    internal provider, in the background task (enqueued when the hold commits) for one
+    over the network. The payment returned is as it stands then (pending while the
+    provider has not answered).
     """
     existing = Payment.objects.filter(token=token).first() if isinstance(token, str) else None
     if existing is not None:
         return _same_payment(existing, wallet, provider, account, amount)
     _check_token(wallet, token)
-    quote = payment_quote(wallet=wallet, provider=provider, account=account, amount=amount)
+    quote = payment_quote(
+        wallet=wallet, provider=provider, account=account, amount=amount, check=False
+    )
     suspense = ledger.system_account(Account.Kind.SUSPENSE)
+    background = gateway_for(provider).asynchronous
     for _attempt in range(_CODE_ATTEMPTS):
         try:
             with transaction.atomic(durable=True):
@@ -184,6 +252,8 @@ def payment_create(
                     code=_new_code(),
                     token=token,
                     channel=channel,
+                    holder=(holder or "")[:200],
+                    next_attempt_at=timezone.now(),
                 )
                 ledger.transfer(
                     debit=wallet.account,
@@ -194,6 +264,8 @@ def payment_create(
                     memo=payment.memo,
                     created_by=wallet.user,
                 )
+                if background:
+                    transaction.on_commit(lambda pk=payment.pk: _enqueue(pk), robust=True)
         except ledger.InsufficientFunds:
             balance = ledger.balance_of(wallet.account)
             raise ValidationError(
@@ -220,35 +292,196 @@ def payment_create(
         break
     else:  # pragma: no cover - 5 collisions in 9 * 10**11 codes
         raise RuntimeError("could not draw a free payment code")
-    return payment_submit(payment=payment)
+    if background:
+        payment.refresh_from_db()
+        return payment
+    return payment_attempt(payment=payment)
 
 
-def payment_submit(*, payment: Payment) -> Payment:
-    """Hand a pending payment to its provider's gateway and record the outcome.
+def _enqueue(payment_id: int, run_after=None) -> None:
+    from .tasks import payment_process
 
-    Called after the hold committed and outside any transaction; safe to call again for a
-    payment that is still pending (each outcome step is compare-and-set and keyed).
+    task = payment_process
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return  # the payments_retry sweep picks it up when it is due
+        task = task.using(run_after=run_after)
+    task.enqueue(payment_id)
+
+
+def retry_delay(attempt: int) -> datetime.timedelta:
+    """The pause after the `attempt`-th pay request failed temporarily: doubling from
+    PAYMENT_RETRY_DELAY seconds, at most PAYMENT_RETRY_MAX_DELAY."""
+    base = settings.PAYMENT_RETRY_DELAY
+    seconds = min(base * 2 ** max(attempt - 1, 0), settings.PAYMENT_RETRY_MAX_DELAY)
+    return datetime.timedelta(seconds=seconds)
+
+
+def _due(now):
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def payment_attempt(*, payment: Payment, now: datetime.datetime | None = None) -> Payment:
+    """Send one pay request for a pending payment whose attempt is due; record the answer.
+
+    Guarantees: the attempt is claimed first by compare-and-set (status pending, the attempt
+    count we read, due now), so two workers never send the same attempt; the claim holds a
+    lease (the provider's timeout + PAYMENT_LEASE seconds), after which a crashed worker's
+    attempt is due again. The provider is called outside any transaction, always with the
+    payment's own txn_id. Its answer is recorded by compare-and-set too: succeeded (settled
+    once, however many workers heard «OK»), failed (refunded once), or pending again with
+    the next attempt after retry_delay() — or needs attention past the retry budget or on
+    an answer that contradicts ours. A payment that is not pending, or not due, is returned
+    as it is.
     """
+    now = now or timezone.now()
+    payment = Payment.objects.select_related("provider", "wallet__user").get(pk=payment.pk)
     if payment.status != Payment.Status.PENDING:
         return payment
-    outcome = gateway_for(payment.provider).submit(payment)
+    provider = payment.provider
+    attempt = payment.attempts + 1
+    lease = datetime.timedelta(seconds=float(provider.timeout) + settings.PAYMENT_LEASE)
+    with transaction.atomic(durable=True):
+        claimed = (
+            Payment.objects.filter(
+                pk=payment.pk, status=Payment.Status.PENDING, attempts=payment.attempts
+            )
+            .filter(_due(now))
+            .update(attempts=attempt, last_attempt_at=now, next_attempt_at=now + lease)
+        )
+    if not claimed:
+        payment.refresh_from_db()
+        return payment
+    payment.attempts, payment.last_attempt_at = attempt, now
+    try:
+        outcome = gateway_for(provider).pay(payment)
+    except Exception as exc:  # a bug must not leave the payment claimed and unseen
+        logger.exception("gateway error on payment %s", payment.code)
+        outcome = Outcome(Status.RETRY, f"gateway error: {exc.__class__.__name__}")
     if outcome.status == Status.SUCCEEDED:
-        return payment_succeed(payment=payment)
+        return payment_succeed(payment=payment, reference=outcome.reference, code=outcome.code)
     if outcome.status == Status.FAILED:
-        return payment_fail(payment=payment, reason=outcome.message)
+        return payment_fail(payment=payment, reason=outcome.message, code=outcome.code)
+    return _payment_postpone(payment, attempt, outcome, now)
+
+
+def _payment_postpone(payment: Payment, attempt: int, outcome: Outcome, now) -> Payment:
+    """pending → pending (next attempt later) or → needs attention; only if no other worker
+    claimed a later attempt meanwhile."""
+    later = max(now, timezone.now()) + retry_delay(attempt)
+    give_up = outcome.status == Status.UNSURE or attempt >= payment.provider.retry_budget
+    with transaction.atomic(durable=True):
+        mine = Payment.objects.filter(
+            pk=payment.pk, status=Payment.Status.PENDING, attempts=attempt
+        )
+        if give_up:
+            updated = mine.update(
+                status=Payment.Status.NEEDS_ATTENTION,
+                next_attempt_at=None,
+                error=outcome.message[:255],
+                result_code=outcome.code,
+                gateway_txn=outcome.reference[:64],
+            )
+            if updated:
+                logger.warning(
+                    "payment %s needs attention after %s attempts: %s",
+                    payment.code,
+                    attempt,
+                    outcome.message,
+                )
+        else:
+            updated = mine.update(
+                next_attempt_at=later, error=outcome.message[:255], result_code=outcome.code
+            )
+            if updated:
+                transaction.on_commit(lambda: _enqueue(payment.pk, later), robust=True)
+    payment.refresh_from_db()
     return payment
 
 
-def payment_succeed(*, payment: Payment) -> Payment:
-    """pending → succeeded: suspense → provider (amount) and suspense → fees (fee), SMS.
+def payments_due(*, now: datetime.datetime | None = None, limit: int = 500) -> list[Payment]:
+    """Attempt every pending payment that is due (oldest first): the retry sweep.
+
+    Safe alongside task workers and other sweeps: each attempt is claimed first.
+    """
+    now = now or timezone.now()
+    done = []
+    for pk in (
+        Payment.objects.due(now)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    ):
+        done.append(payment_attempt(payment=Payment(pk=pk), now=now))
+    return done
+
+
+def payment_retry(
+    *, payment: Payment, actor: User | None = None, origin: Origin | None = None
+) -> bool:
+    """Staff: try a payment that needs attention (or a pending one) again, now.
+
+    Guarantees: compare-and-set (needs attention → pending, or pending → due now), logged
+    in the audit log in the same transaction; the attempt itself runs in the background
+    task once that commits. Returns False (nothing changed) for a settled payment.
+    """
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        updated = Payment.objects.filter(
+            pk=payment.pk,
+            status__in=[Payment.Status.NEEDS_ATTENTION, Payment.Status.PENDING],
+        ).update(status=Payment.Status.PENDING, next_attempt_at=now)
+        if updated:
+            if origin is not None:
+                audit_record(
+                    actor=actor,
+                    action=AuditLog.Action.PAYMENT_RETRY,
+                    origin=origin,
+                    target=payment,
+                    amount=payment.total,
+                    details={"status": payment.status, "attempts": payment.attempts},
+                )
+            transaction.on_commit(lambda: _enqueue(payment.pk), robust=True)
+    return bool(updated)
+
+
+def payment_refund(
+    *, payment: Payment, actor: User | None = None, origin: Origin | None = None, reason=""
+) -> bool:
+    """Staff: refund a payment that needs attention (the provider did not take it).
+
+    Guarantees: only from needs attention (never while an attempt may be in flight);
+    compare-and-set, so refunded at most once; the status, the refund (suspense → wallet)
+    and the audit log row commit together; the SMS goes out after the commit.
+    Returns False (nothing moved) for any other status.
+    """
+    refunded = _fail(
+        payment,
+        statuses=[Payment.Status.NEEDS_ATTENTION],
+        reason=reason or "refunded by staff",
+        code=payment.result_code,
+        audit=(actor, origin),
+    )
+    return refunded
+
+
+def payment_succeed(*, payment: Payment, reference: str = "", code: int | None = None) -> Payment:
+    """pending (or needs attention) → succeeded: suspense → provider (amount) and
+    suspense → fees (fee), SMS.
 
     Guarantees: compare-and-set on the status, so a payment settles at most once; the
     status and both transfers commit together; the SMS goes out only after the commit.
     """
     now = timezone.now()
     with transaction.atomic(durable=True):
-        updated = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
-            status=Payment.Status.SUCCEEDED, settled_at=now, error=""
+        updated = Payment.objects.filter(
+            pk=payment.pk, status__in=[Payment.Status.PENDING, Payment.Status.NEEDS_ATTENTION]
+        ).update(
+            status=Payment.Status.SUCCEEDED,
+            settled_at=now,
+            error="",
+            next_attempt_at=None,
+            gateway_txn=(reference or "")[:64],
+            result_code=code,
         )
         if updated:
             suspense = ledger.system_account(Account.Kind.SUSPENSE)
@@ -270,20 +503,39 @@ def payment_succeed(*, payment: Payment) -> Payment:
                     memo=payment.memo,
                 )
             transaction.on_commit(lambda: _sms_succeeded(payment.pk))
+        elif Payment.objects.filter(pk=payment.pk, status=Payment.Status.FAILED).exists():
+            # The provider took a payment we already refunded: reconciliation shows it.
+            logger.error("payment %s: the provider confirmed it after a refund", payment.code)
     payment.refresh_from_db()
     return payment
 
 
-def payment_fail(*, payment: Payment, reason: str = "") -> Payment:
+def payment_fail(*, payment: Payment, reason: str = "", code: int | None = None) -> Payment:
     """pending (or needs attention) → failed: suspense → wallet (the total), SMS.
 
     Guarantees: compare-and-set, so a payment is refunded at most once; the status and the
     refund commit together; the SMS goes out only after the commit.
     """
+    _fail(
+        payment,
+        statuses=[Payment.Status.PENDING, Payment.Status.NEEDS_ATTENTION],
+        reason=reason,
+        code=code,
+    )
+    payment.refresh_from_db()
+    return payment
+
+
+def _fail(payment, *, statuses, reason, code, audit=(None, None)) -> bool:
+    actor, origin = audit
     with transaction.atomic(durable=True):
-        updated = Payment.objects.filter(
-            pk=payment.pk, status__in=[Payment.Status.PENDING, Payment.Status.NEEDS_ATTENTION]
-        ).update(status=Payment.Status.FAILED, settled_at=timezone.now(), error=reason[:255])
+        updated = Payment.objects.filter(pk=payment.pk, status__in=statuses).update(
+            status=Payment.Status.FAILED,
+            settled_at=timezone.now(),
+            error=reason[:255],
+            result_code=code,
+            next_attempt_at=None,
+        )
         if updated:
             ledger.transfer(
                 debit=ledger.system_account(Account.Kind.SUSPENSE),
@@ -292,10 +544,19 @@ def payment_fail(*, payment: Payment, reason: str = "") -> Payment:
                 key=payment.ledger_key("refund"),
                 kind=Transfer.Kind.PAYMENT_REFUND,
                 memo=payment.memo,
+                created_by=actor,
             )
+            if origin is not None:
+                audit_record(
+                    actor=actor,
+                    action=AuditLog.Action.PAYMENT_REFUND,
+                    origin=origin,
+                    target=payment,
+                    amount=payment.total,
+                    details={"reason": reason[:255], "attempts": payment.attempts},
+                )
             transaction.on_commit(lambda: _sms_failed(payment.pk))
-    payment.refresh_from_db()
-    return payment
+    return bool(updated)
 
 
 def payment_sms_text(payment: Payment) -> str:

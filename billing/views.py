@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import datetime
 
 from django.contrib import messages
@@ -45,15 +46,15 @@ def _render_form(request, provider, form, wallet, status=200):
 
 
 def _render_confirm(request, provider, quote, token, wallet, errors=None):
-    form = ConfirmForm(
-        initial={
-            "account": quote.account,
-            "amount": _som_value(quote.amount),
-            "provider_id": provider.pk,
-            "token": token,
-        },
-        provider=provider,
-    )
+    initial = {
+        "account": quote.account,
+        "amount": _som_value(quote.amount),
+        "provider_id": provider.pk,
+        "token": token,
+    }
+    if quote.holder:
+        initial["holder"] = services.holder_seal(account=quote.account, holder=quote.holder)
+    form = ConfirmForm(initial=initial, provider=provider)
     return render(
         request,
         "billing/confirm.html",
@@ -138,6 +139,7 @@ def confirm(request, slug):
         hidden = {k: v for k, v in form.errors.items() if k in ("provider_id", "token")}
         return _back_to_form(request, provider, wallet, hidden)
     data = form.cleaned_data
+    holder = services.holder_unseal(sealed=data["holder"], account=data["account"])
     try:
         payment = services.payment_create(
             wallet=wallet,
@@ -146,6 +148,7 @@ def confirm(request, slug):
             amount=data["amount"],
             token=data["token"],
             channel=Payment.Channel.WEB,
+            holder=holder,
         )
     except ValidationError as exc:
         errors = (
@@ -154,8 +157,13 @@ def confirm(request, slug):
         codes = {e.code for errs in getattr(exc, "error_dict", {}).values() for e in errs}
         if "insufficient_funds" in codes:
             quote = services.payment_quote(
-                wallet=wallet, provider=provider, account=data["account"], amount=data["amount"]
+                wallet=wallet,
+                provider=provider,
+                account=data["account"],
+                amount=data["amount"],
+                check=False,
             )
+            quote = dataclasses.replace(quote, holder=holder)
             return _render_confirm(
                 request, provider, quote, data["token"], wallet, errors=errors[NON_FIELD_ERRORS]
             )
@@ -331,7 +339,7 @@ def statement(request):
                 format_som(payment.amount, unit=False),
                 format_som(payment.fee, unit=False),
                 format_som(payment.total, unit=False),
-                payment.get_status_display(),
+                payment.get_public_status_display(),
             ]
         )
     return response

@@ -39,6 +39,43 @@ class ProviderForm(forms.ModelForm):
     min_amount = SomField(label=_("Minimum amount, som"))
     max_amount = SomField(label=_("Maximum amount, som"))
     fee_fixed = SomField(label=_("Fixed fee, som"), allow_zero=True)
+    # The gateway's password is write-only: never rendered, kept unless a new one is typed.
+    new_password = forms.CharField(
+        label=_("Password"),
+        required=False,
+        strip=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Write-only: type a new one to set it; leave empty to keep the saved one."),
+    )
+    clear_password = forms.BooleanField(label=_("Remove the saved password"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An internal provider needs neither: empty means the default.
+        for name in ("timeout", "retry_budget"):
+            if name in self.fields:
+                self.fields[name].required = False
+        if self.instance.pk and self.instance.password:
+            self.fields["new_password"].help_text = _(
+                "A password is saved (not shown). Type a new one to replace it; leave empty "
+                "to keep it."
+            )
+
+    def clean_timeout(self):
+        value = self.cleaned_data.get("timeout")
+        return Provider._meta.get_field("timeout").default if value is None else value
+
+    def clean_retry_budget(self):
+        value = self.cleaned_data.get("retry_budget")
+        return Provider._meta.get_field("retry_budget").default if value is None else value
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("new_password"):
+            self.instance.password = self.cleaned_data["new_password"]
+        elif self.cleaned_data.get("clear_password"):
+            self.instance.password = ""
+        return super().save(commit)
 
     class Meta:
         model = Provider
@@ -61,6 +98,10 @@ class ProviderForm(forms.ModelForm):
             "fee_fixed",
             "fee_percent",
             "gateway",
+            "endpoint_url",
+            "login",
+            "timeout",
+            "retry_budget",
             "ussd_number",
             "active",
         ]
@@ -122,7 +163,21 @@ class ProviderAdmin(admin.ModelAdmin):
         ),
         (
             _("Channels"),
-            {"fields": ["gateway", "position", "ussd_number", "active", "account_display"]},
+            {"fields": ["position", "ussd_number", "active", "account_display"]},
+        ),
+        (
+            _("Gateway"),
+            {
+                "fields": [
+                    "gateway",
+                    "endpoint_url",
+                    "login",
+                    "new_password",
+                    "clear_password",
+                    "timeout",
+                    "retry_budget",
+                ]
+            },
         ),
     ]
     change_form_template = "admin/providers/provider/change_form.html"

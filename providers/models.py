@@ -111,6 +111,7 @@ class ProviderQuerySet(models.QuerySet):
 class Provider(models.Model):
     class Gateway(models.TextChoices):
         INTERNAL = "internal", _("internal (settled at once)")
+        OSMP = "osmp", _("OSMP check/pay over HTTP")
 
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="providers", verbose_name=_("category")
@@ -166,6 +167,30 @@ class Provider(models.Model):
     gateway = models.CharField(
         _("gateway"), max_length=20, choices=Gateway.choices, default=Gateway.INTERNAL
     )
+    endpoint_url = models.URLField(
+        _("endpoint URL"),
+        max_length=300,
+        blank=True,
+        help_text=_("The provider's OSMP address, e.g. https://pay.hoster.kg/osmp"),
+    )
+    login = models.CharField(
+        _("login"), max_length=100, blank=True, help_text=_("For basic auth; empty: none.")
+    )
+    password = models.CharField(_("password"), max_length=200, blank=True)
+    timeout = models.DecimalField(
+        _("timeout, seconds"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("120"))],
+        help_text=_("How long to wait for one answer."),
+    )
+    retry_budget = models.PositiveSmallIntegerField(
+        _("retry budget"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Pay attempts before the payment is left to staff (needs attention)."),
+    )
     ussd_number = models.PositiveSmallIntegerField(_("USSD number"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
     account = models.OneToOneField(
@@ -194,6 +219,10 @@ class Provider(models.Model):
             models.CheckConstraint(
                 condition=Q(fee_fixed__gte=0) & Q(fee_percent__gte=0) & Q(fee_percent__lte=50),
                 name="provider_fee_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(timeout__gt=0) & Q(retry_budget__gte=1),
+                name="provider_gateway_limits",
             ),
         ]
 
@@ -236,6 +265,8 @@ class Provider(models.Model):
             raise ValidationError(
                 {"account_regex": _("This is not a valid regular expression.")}
             ) from None
+        if self.gateway == self.Gateway.OSMP and not self.endpoint_url:
+            raise ValidationError({"endpoint_url": _("An OSMP provider needs its endpoint URL.")})
 
     def validate_account(self, value) -> str:
         """The normalised account (spaces and dashes removed), or ValidationError.

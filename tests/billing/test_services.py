@@ -224,8 +224,12 @@ class FakeGateway:
     outcome = gateways.Outcome(gateways.Status.PENDING)
 
     name = "fake"
+    asynchronous = False
 
-    def submit(self, payment):
+    def check(self, provider, *, account, amount):
+        return gateways.Outcome(gateways.Status.SUCCEEDED)
+
+    def pay(self, payment):
         return self.outcome
 
 

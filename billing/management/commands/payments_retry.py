@@ -1,0 +1,44 @@
+import time
+from collections import Counter
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+
+from billing.models import Payment
+from billing.services import payments_due
+
+
+class Command(BaseCommand):
+    help = (
+        "Attempt every pending payment that is due: retries after their backoff, payments a "
+        "crash left unsent, attempts whose worker died. Once, or every N seconds with --every "
+        "(run it from cron or beside db_worker)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--every", type=float, default=0, help="repeat every SECONDS (0: once, the default)"
+        )
+        parser.add_argument("--limit", type=int, default=500, help="at most N payments a sweep")
+
+    def handle(self, *args, every, limit, **options):
+        if every < 0 or limit < 1:
+            raise CommandError("--every must be ≥ 0 and --limit ≥ 1")
+        while True:
+            if every:
+                close_old_connections()  # a long-running process: as a request would
+            done = payments_due(limit=limit)
+            if done or not every:
+                counts = Counter(p.status for p in done)
+                waiting = Payment.objects.needing_attention().count()
+                self.stdout.write(
+                    f"{len(done)} attempted: "
+                    + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+                    + (f"; {waiting} need attention (admin)" if waiting else "")
+                )
+            if not every:
+                return
+            try:
+                time.sleep(every)
+            except KeyboardInterrupt:
+                return
