@@ -50,6 +50,10 @@ CAPTIONS = {
         "saved": "Сохранено в «Избранное».",
         "favourites_h": "Избранное",
         "template": "Офис DosTek",
+        "rename": "Переименовать",
+        "rename_h": "Переименовать шаблон",
+        "renamed": "Шаблон переименован.",
+        "template_renamed": "Офис DosTek, аренда",
         "payment_history": "История платежей",
         "history": "История",
         "mini_statement": "Мини-выписка",
@@ -91,6 +95,10 @@ CAPTIONS = {
         "saved": "«Тандалмаларга» сакталды.",
         "favourites_h": "Тандалмалар",
         "template": "Кеңсе DosTek",
+        "rename": "Атын өзгөртүү",
+        "rename_h": "Шаблондун атын өзгөртүү",
+        "renamed": "Шаблондун аты өзгөртүлдү.",
+        "template_renamed": "Кеңсе DosTek, ижара",
         "payment_history": "Төлөмдөрдүн тарыхы",
         "history": "Тарых",
         "mini_statement": "Мини-көчүрмө",
@@ -157,6 +165,11 @@ class Checker:
         assert size <= MAX_BYTES, (name, size, urls)
         self.weights.append((name, requests, size))
         page.net.reset()
+
+    def report(self):
+        """The weights, for `pytest -s` (and shown with a failure)."""
+        for name, requests, size in self.weights:
+            print(f"{self.prefix:10} {name:28} {requests:2d} requests {size / 1024:5.1f} KB")
 
     def heading(self):
         return words(self.page.get_by_role("heading", level=1).inner_text())

@@ -59,4 +59,5 @@ def test_sign_in_and_pay_without_javascript(new_page, live_server):
     # The print button needs a script: without one it stays hidden.
     assert not page.get_by_role("button", name="Печать").is_visible()
     check("receipt")
+    check.report()
     assert ledger.balance_of(wallet.account) == 750_00

@@ -30,6 +30,16 @@ CASHIN_MEMO = (
     "ул. Киевская 148, Бишкек"
 )
 
+CACHED_PATHS = """async () => {
+  const paths = [];
+  for (const key of await caches.keys()) {
+    for (const request of await (await caches.open(key)).keys()) {
+      paths.push(new URL(request.url).pathname);
+    }
+  }
+  return paths;
+}"""
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
@@ -88,6 +98,8 @@ def test_register_pay_favourite_history(new_page, live_server, lang, size):
     user = User.objects.get(phone=NUMBER)
     assert user.phone_verified and user.offer_version == Offer.objects.get()
     assert user.offer_accepted_at is not None
+    assert words(page.locator(".balance").inner_text()) == f"0,00 {t['som']}"
+    check("cabinet-new")
     # The wallet is topped up with cash at a terminal.
     wallet = Wallet.objects.get(user=user)
     services.cashin_create(wallet=wallet, amount=5_000_00, reason=CASHIN_MEMO, created_by=None)
@@ -156,7 +168,15 @@ def test_register_pay_favourite_history(new_page, live_server, lang, size):
     assert check.heading() == t["favourites_h"]
     assert words(page.get_by_role("status").inner_text()) == t["saved"]
     check("favourites")
-    page.get_by_role("link", name=starts(t["template"])).click()
+    main.get_by_role("link", name=t["rename"]).click()
+    assert check.heading() == t["rename_h"]
+    assert page.get_by_label(t["template_name"]).input_value() == t["template"]
+    check("favourite-rename")
+    page.get_by_label(t["template_name"]).fill(t["template_renamed"])
+    page.get_by_role("button", name=t["save"], exact=True).click()
+    assert words(page.get_by_role("status").inner_text()) == t["renamed"]
+    check("favourites-renamed")
+    page.get_by_role("link", name=starts(t["template_renamed"])).click()
     assert check.heading() == "DosTek group"
     assert page.get_by_label(t["inn"]).input_value() == INN
     check("pay-form-from-template")
@@ -165,7 +185,7 @@ def test_register_pay_favourite_history(new_page, live_server, lang, size):
     page.get_by_role("link", name="Капчык", exact=True).click()  # the brand, to the cabinet
     assert check.heading() == t["wallet_h"].format(number=SHOWN)
     assert words(page.locator(".balance").inner_text()) == f"4 849,50 {t['som']}"
-    assert main.get_by_role("link", name=t["template"]).is_visible()
+    assert main.get_by_role("link", name=t["template_renamed"]).is_visible()
     assert CASHIN_MEMO in words(main.locator("table").inner_text())
     check("cabinet-after-payment")
 
@@ -210,3 +230,8 @@ def test_register_pay_favourite_history(new_page, live_server, lang, size):
     page.get_by_role("button", name=t["sign_in"], exact=True).click()
     assert check.heading() == t["wallet_h"].format(number=SHOWN)
     check("cabinet-signed-in")
+    check.report()
+
+    # The installed app's service worker kept static files only: no balance, no receipt.
+    cached = page.evaluate(CACHED_PATHS)
+    assert cached and all(path.startswith("/static/") for path in cached), cached
