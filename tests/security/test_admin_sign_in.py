@@ -260,3 +260,11 @@ def test_the_admin_lives_where_the_environment_says(settings):
         importlib.reload(config.urls)
         clear_url_caches()
     assert reverse("admin:index") == "/admin/"
+
+
+def test_sign_in_attempts_per_address_are_limited_too(settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "3/m/ip"}
+    numbers = ["0555 700 011", "0555 700 012", "0555 700 013"]
+    for typed in numbers:  # a different number each time: the per-number limit never trips
+        assert sign_in(Client(), typed=typed, password="wrong-pass1").status_code == 200
+    assert is_429(sign_in(Client(), typed="0555 700 014", password="wrong-pass1"))
