@@ -44,8 +44,14 @@ migrate: venv
 demo: migrate
 	$(PY) manage.py demo
 
+# Beside the server: the reference OSMP provider on 127.0.0.1:$(REF_PORT), which the demo's
+# Hoster.kg pays through (--attach), and the retry sweep for payments left pending.
+REF_PORT ?= 8300
 run: static demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@$(PY) manage.py reference_provider --port $(REF_PORT) --attach hoster & ref=$$!; \
+	  $(PY) manage.py payments_retry --every 5 & sweep=$$!; \
+	  trap 'kill $$ref $$sweep 2>/dev/null; wait $$ref $$sweep 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Browser tests need Debian's Chromium and axe-core (npm); both are installed when possible,
 # and the browser tests skip with a message where they cannot be (CI fails instead).
@@ -89,7 +95,8 @@ serve: static migrate
 	    SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
 	  echo "Serving http://$(HOST):$(PORT)/ with $$WEB_CONCURRENCY web workers + 1 task worker on $${DATABASE_URL:-SQLite}"; \
 	  $(PY) manage.py db_worker & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py payments_retry --every 60 & sweep=$$!; \
+	  trap 'kill $$worker $$sweep 2>/dev/null; wait $$worker $$sweep 2>/dev/null' EXIT INT TERM; \
 	  $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $$WEB_CONCURRENCY \
 	    --timeout 30 --graceful-timeout 20 --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
 	    --no-control-socket
