@@ -165,3 +165,31 @@ def test_fault_flags():
         parse_fault("explode")
     with pytest.raises(ValueError, match="unknown fault"):
         ReferenceProvider.fault(None, "explode")
+
+
+@pytest.mark.django_db
+def test_a_redirect_is_not_followed(reference):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(302)
+            self.send_header("Location", reference.url + "?" + self.path.split("?", 1)[1])
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        provider = ProviderFactory(
+            gateway="osmp", endpoint_url=f"http://127.0.0.1:{server.server_port}/osmp"
+        )
+        outcome = g.OsmpGateway().check(provider, account="0012345", amount=1_00)
+        assert (outcome.status, outcome.message) == (g.Status.RETRY, "HTTP 302")
+        assert reference.requests == []
+    finally:
+        server.shutdown()
+        server.server_close()
