@@ -33,7 +33,8 @@ def _provider(slug) -> Provider:
 
 
 def _som_value(tyiyn: int) -> str:
-    return f"{tyiyn // 100}.{tyiyn % 100:02d}"
+    """The amount as the person types it back into the form: 150,50 (comma, as in ru/ky)."""
+    return format_som(tyiyn, unit=False)
 
 
 def _render_form(request, provider, form, wallet, status=200):

@@ -46,7 +46,7 @@ def test_pay_dostek_from_the_catalogue(
     assert not Payment.objects.exists()  # «Далее» saves nothing
 
     back = client.post("/pay/dostek/confirm/", confirm_data(confirm, action="back"))
-    assert hidden(back, "account") == INN and hidden(back, "amount") == "150.50"
+    assert hidden(back, "account") == INN and hidden(back, "amount") == "150,50"
     assert "Далее" in text(back)
 
     data = confirm_data(confirm)
@@ -169,7 +169,7 @@ def test_save_favourite_and_pay_again_in_one_click(
 
     form = client.get(favourite.get_absolute_url())
     assert hidden_or_input(form, "account") == "1234567890123456"
-    assert hidden_or_input(form, "amount") == "500.00"
+    assert hidden_or_input(form, "amount") == "500,00"
     assert "Далее" in text(form)
 
 

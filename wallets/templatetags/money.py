@@ -16,14 +16,5 @@ def som(tyiyn):
 
 
 @register.filter
-def som_plain(tyiyn):
-    """The amount without the unit, for form values: 123450 → 1234.50"""
-    if tyiyn is None or tyiyn == "":
-        return ""
-    tyiyn = int(tyiyn)
-    return f"{tyiyn // 100}.{tyiyn % 100:02d}"
-
-
-@register.filter
 def phone(e164):
     return format_number(e164 or "")
