@@ -239,6 +239,7 @@ def payment_create(
     )
     suspense = ledger.system_account(Account.Kind.SUSPENSE)
     background = gateway_for(provider).asynchronous
+    now = timezone.now()
     for _attempt in range(_CODE_ATTEMPTS):
         try:
             with transaction.atomic(durable=True):
@@ -253,7 +254,17 @@ def payment_create(
                     token=token,
                     channel=channel,
                     holder=(holder or "")[:200],
-                    next_attempt_at=timezone.now(),
+                    # A synchronous gateway's first attempt is claimed with the hold (it is
+                    # sent right after the commit); a background one is due at once.
+                    **(
+                        {"next_attempt_at": now}
+                        if background
+                        else {
+                            "attempts": 1,
+                            "last_attempt_at": now,
+                            "next_attempt_at": now + _lease(provider),
+                        }
+                    ),
                 )
                 ledger.transfer(
                     debit=wallet.account,
@@ -295,7 +306,7 @@ def payment_create(
     if background:
         payment.refresh_from_db()
         return payment
-    return payment_attempt(payment=payment)
+    return _send(payment, 1, now)
 
 
 def _enqueue(payment_id: int, run_after=None) -> None:
@@ -340,7 +351,7 @@ def payment_attempt(*, payment: Payment, now: datetime.datetime | None = None) -
         return payment
     provider = payment.provider
     attempt = payment.attempts + 1
-    lease = datetime.timedelta(seconds=float(provider.timeout) + settings.PAYMENT_LEASE)
+    lease = _lease(provider)
     with transaction.atomic(durable=True):
         claimed = (
             Payment.objects.filter(
@@ -353,11 +364,32 @@ def payment_attempt(*, payment: Payment, now: datetime.datetime | None = None) -
         payment.refresh_from_db()
         return payment
     payment.attempts, payment.last_attempt_at = attempt, now
+    return _send(payment, attempt, now)
+
+
+def _lease(provider: Provider) -> datetime.timedelta:
+    return datetime.timedelta(seconds=float(provider.timeout) + settings.PAYMENT_LEASE)
+
+
+def _send(payment: Payment, attempt: int, now) -> Payment:
+    """The claimed `attempt`: one pay request, outside any transaction; its answer recorded."""
+    provider = payment.provider
+    gateway = None
     try:
-        outcome = gateway_for(provider).pay(payment)
+        gateway = gateway_for(provider)
+        outcome = gateway.pay(payment)
     except Exception as exc:  # a bug must not leave the payment claimed and unseen
         logger.exception("gateway error on payment %s", payment.code)
         outcome = Outcome(Status.RETRY, f"gateway error: {exc.__class__.__name__}")
+    if gateway is None or gateway.asynchronous or not outcome.ok:
+        logger.info(
+            "payment %s attempt %s at %s: %s %s",
+            payment.code,
+            attempt,
+            provider.slug,
+            outcome.status,
+            outcome.message,
+        )
     if outcome.status == Status.SUCCEEDED:
         return payment_succeed(payment=payment, reference=outcome.reference, code=outcome.code)
     if outcome.status == Status.FAILED:
