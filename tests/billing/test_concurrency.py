@@ -1,6 +1,5 @@
 """Real concurrency on PostgreSQL: threads released together by a Barrier."""
 
-import threading
 from collections import Counter
 
 import pytest
@@ -10,6 +9,7 @@ from django.db import connection
 
 from billing import services
 from billing.models import Payment
+from tests.concurrency import run_together
 from tests.factories import ProviderFactory, make_wallet
 from wallets import ledger
 from wallets.models import Account, Transfer
@@ -21,29 +21,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
 ]
-
-
-def run_together(count, work):
-    """Run work(i) in `count` threads released at the same moment; return results by index."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # the test inspects what happened
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from django_tasks_db.models import DBTaskResult
 
 from billing.models import Payment
 from billing.tasks import payment_process
+from tests.concurrency import run_together
 from tests.test_scale_out import _database_url
 from wallets.models import SmsMessage, Transfer
 
@@ -39,28 +40,6 @@ def queued(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def together(count, work):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # inspected below
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
 def settle_keys(payment):
     return Counter(
         Transfer.objects.filter(idempotency_key__startswith=f"payment:{payment.code}:").values_list(
@@ -77,7 +56,7 @@ def test_workers_at_the_same_moment_send_one_attempt(
     payment = create(wallet, provider)
     assert payment.status == "pending"
     assert DBTaskResult.objects.count() == 1  # enqueued when the hold committed
-    statuses = together(workers, lambda i: payment_process.call(payment.pk))
+    statuses = run_together(workers, lambda i: payment_process.call(payment.pk))
     assert sorted(statuses) == ["pending"] * (workers - 1) + ["succeeded"], statuses
     assert len(reference.pays(payment.txn_id)) == 1  # the claim let one worker send
     assert settle_keys(payment) == {"payment_hold": 1, "payment_settle": 1, "payment_fee": 1}

@@ -4,11 +4,17 @@ import random
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
+from tests.concurrency import run_together
 from tests.factories import make_wallet, system
 from wallets import ledger
 from wallets.models import Account, Transfer
+
+
+def assert_all_ok(results):
+    assert [r for r in results if isinstance(r, Exception)] == []
+
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -16,28 +22,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="concurrency is proven on PostgreSQL"
     ),
 ]
-
-
-def run_threads(count, target):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def body(index):
-        try:
-            barrier.wait(timeout=30)
-            target(index)
-        except Exception as exc:  # reported below, never swallowed
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    assert errors == []
 
 
 def test_twenty_threads_overdraw_one_wallet():
@@ -54,7 +38,7 @@ def test_twenty_threads_overdraw_one_wallet():
         except ledger.InsufficientFunds:
             outcomes.append("refused")
 
-    run_threads(20, debit)
+    assert_all_ok(run_together(20, debit))
     wallet.account.refresh_from_db()
     assert outcomes.count("ok") == balance // amount == 14
     assert outcomes.count("refused") == 6
@@ -76,7 +60,7 @@ def test_same_key_from_many_threads_moves_once():
                 ledger.transfer(debit=wallet.account, credit=fees, amount=10_00, key="once").pk
             )
 
-    run_threads(8, twin)
+    assert_all_ok(run_together(8, twin))
     wallet.account.refresh_from_db()
     assert len(set(results)) == 1 and len(results) == 8
     assert wallet.account.balance == 40_00
@@ -117,7 +101,7 @@ def test_bank_random_transfers_conserve_money():
     watcher = threading.Thread(target=reader)
     watcher.start()
     try:
-        run_threads(8, mover)
+        assert_all_ok(run_together(8, mover))
     finally:
         stop.set()
         watcher.join(timeout=30)
@@ -143,7 +127,7 @@ def test_fold_runs_safely_beside_payments():
                         debit=wallet.account, credit=fees, amount=1_00, key=f"f{index}-{n}"
                     )
 
-    run_threads(4, work)
+    assert_all_ok(run_together(4, work))
     ledger.fold_entries()
     fees.refresh_from_db()
     assert fees.balance == 75 * 1_00
