@@ -235,6 +235,8 @@ def pin_change(*, wallet: Wallet, expected_hash: str, new_hash: str) -> bool:
             pin_hash=new_hash, pin_failed_attempts=0, pin_locked_until=None
         )
         if changed:
+            # A new PIN ends the owner's web sign-ins elsewhere, as a new password does.
+            wallet_services.sessions_end_others(user=wallet.user, keep_session_key=None)
             message = text("sms_pin_changed", _language(wallet))
             number = wallet.number
             transaction.on_commit(lambda: send_sms(phone=number, text=message))

@@ -224,3 +224,17 @@ def test_concurrent_wrong_pins_lock_once():
     wallet.refresh_from_db()
     assert wallet.pin_locked_until is not None
     assert len(sms_to(wallet.number)) == 1
+
+
+def test_a_new_pin_ends_the_owners_web_sign_ins(phone, catalogue, client):
+    wallet = ussd_wallet(balance=10_00, language="ru", pin=PIN)
+    client.force_login(wallet.user)
+    assert client.get("/cabinet/").status_code == 200
+    handset = phone(wallet.number)
+    handset.dial()
+    for value in ("8", "3", PIN, NEW, NEW):
+        handset.send(value)
+    wallet.refresh_from_db()
+    assert check_password(NEW, wallet.pin_hash)
+    response = client.get("/cabinet/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
