@@ -40,6 +40,12 @@ def catalogue(db, demo_data):
 
 
 @pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's admin_user, with a wallet number as users here have (not "admin")."""
+    return django_user_model.objects.create_superuser("+996555000001", "password")
+
+
+@pytest.fixture
 def admin_client(db, admin_user):
     """pytest-django's admin_client, signed in with a second factor as the admin requires."""
     from django.test import Client

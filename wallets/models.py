@@ -14,8 +14,15 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, phone, password=None, **extra):
-        if not phone:
-            raise ValueError("A user needs a phone number")
+        """A user whose number is stored in E.164 however it was typed (0555 123 456 too)."""
+        from django.core.exceptions import ValidationError
+
+        from .phones import normalize_wallet_number
+
+        try:
+            phone = normalize_wallet_number(phone)
+        except ValidationError as exc:
+            raise ValueError(exc.messages[0]) from None
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         if extra.get("email"):

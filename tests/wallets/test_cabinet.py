@@ -152,3 +152,12 @@ def test_admin_cashin_needs_the_permission(client):
     )
     assert response.status_code in (302, 403)
     assert not CashIn.objects.exists()
+
+
+def test_create_superuser_stores_the_number_in_e164(capsys):
+    call_command("createsuperuser", "--noinput", phone="0555 987 654")
+    from wallets.models import User
+
+    assert User.objects.get(is_superuser=True).phone == "+996555987654"
+    with pytest.raises(ValueError):
+        User.objects.create_user("0312 123456", "x")
