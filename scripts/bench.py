@@ -55,7 +55,8 @@ def main():
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connections
+    from django.db import connections, transaction
+    from django.db.models import F
 
     call_command("migrate", verbosity=0)
 
@@ -93,24 +94,17 @@ def main():
         wallets.append(wallet)
     connections.close_all()
 
-    def phase(name, pick_provider):
-        barrier = threading.Barrier(THREADS + 1)
+    def measure(name, operation, *, fold=False):
+        """Run operation(thread, n) from THREADS threads for SECONDS; return operations/s."""
+        barrier = threading.Barrier(THREADS + 1 + fold)
         counts = [0] * THREADS
         stop = threading.Event()
 
         def worker(index):
-            mine = wallets[index * WALLETS_PER_THREAD : (index + 1) * WALLETS_PER_THREAD]
             barrier.wait()
             n = 0
             while not stop.is_set():
-                wallet = mine[n % len(mine)]
-                payment_create(
-                    wallet=wallet,
-                    provider=pick_provider(index, n),
-                    account="123456",
-                    amount=150_00,
-                    token=payment_token_new(wallet=wallet),
-                )
+                operation(index, n)
                 n += 1
             counts[index] = n
             connections.close_all()
@@ -123,21 +117,49 @@ def main():
             connections.close_all()
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-        fold_thread = threading.Thread(target=folder)
-        for t in [*threads, fold_thread]:
+        if fold:
+            threads.append(threading.Thread(target=folder))
+        for t in threads:
             t.start()
+        barrier.wait()
         started = time.perf_counter()
         time.sleep(SECONDS)
         stop.set()
-        for t in [*threads, fold_thread]:
+        for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
         rate = sum(counts) / elapsed
-        print(f"{name}: {sum(counts)} payments in {elapsed:.1f} s = {rate:.0f} payments/s")
+        print(f"{name}: {sum(counts)} in {elapsed:.1f} s = {rate:.0f}/s")
         return rate
 
-    one = phase("one provider   ", lambda i, n: providers[0])
-    spread = phase("100 providers  ", lambda i, n: providers[(i * 7919 + n) % 100])
+    def pay(pick_provider):
+        def operation(index, n):
+            mine = wallets[index * WALLETS_PER_THREAD : (index + 1) * WALLETS_PER_THREAD]
+            wallet = mine[n % len(mine)]
+            payment_create(
+                wallet=wallet,
+                provider=pick_provider(index, n),
+                account="123456",
+                amount=150_00,
+                token=payment_token_new(wallet=wallet),
+            )
+
+        return operation
+
+    def orm_tpcb_sized(index, n):
+        # What any Django service pays for a transaction of pgbench's size (5 statements and
+        # a commit): the ceiling for payments/s through the ORM from Python threads.
+        ids = account_ids[index * 10 : (index + 1) * 10]
+        with transaction.atomic():
+            for k in range(5):
+                Account.objects.filter(pk=ids[(n + k) % 10]).update(balance=F("balance") + 0)
+
+    one = measure("payments, one provider  ", pay(lambda i, n: providers[0]), fold=True)
+    spread = measure(
+        "payments, 100 providers ", pay(lambda i, n: providers[(i * 7919 + n) % 100]), fold=True
+    )
+    account_ids = [w.account_id for w in wallets[: THREADS * 10]]
+    ceiling = measure("ORM, tpcb-sized txn     ", orm_tpcb_sized)
     ledger.fold_entries()
     problems = ledger.check()
     print(f"ledger_check: {'OK' if not problems else problems[:5]}")
@@ -158,6 +180,10 @@ def main():
     print()
     print(f"payments/s (100 providers) / pgbench TPS = {spread / tps:.2f}  (target >= 0.6)")
     print(f"payments/s one provider / 100 providers  = {one / spread:.2f}  (target >= 0.9)")
+    print(
+        f"for scale: a tpcb-sized ORM transaction from {THREADS} Python threads / pgbench TPS"
+        f" = {ceiling / tps:.2f} (the ceiling of any Django service here)"
+    )
     psql(f'DROP DATABASE IF EXISTS "{PGBENCH_DB}"')
     return 0 if not problems else 1
 
