@@ -1,6 +1,5 @@
 import csv
 import dataclasses
-import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -272,16 +271,9 @@ def _history(request):
     period = (None, None)
     if form.is_valid():
         data = form.cleaned_data
-        tz = timezone.get_current_timezone()
         if data["provider"]:
             rows = rows.filter(provider=data["provider"])
-        if data["date_from"]:
-            rows = rows.filter(
-                created_at__gte=datetime.datetime.combine(data["date_from"], datetime.time.min, tz)
-            )
-        if data["date_to"]:
-            end = data["date_to"] + datetime.timedelta(days=1)
-            rows = rows.filter(created_at__lt=datetime.datetime.combine(end, datetime.time.min, tz))
+        rows = form.filter_period(rows)
         period = (data["date_from"], data["date_to"])
     elif request.GET:
         rows = rows.none()

@@ -1,4 +1,7 @@
+import datetime
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,3 +21,18 @@ class PeriodForm(forms.Form):
         if start and end and start > end:
             raise forms.ValidationError(_("The start of the period is after its end."))
         return data
+
+    def filter_period(self, queryset, field="created_at"):
+        """`queryset` limited to the valid period, whole local days, both ends included."""
+        tz = timezone.get_current_timezone()
+        start, end = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
+        if start:
+            queryset = queryset.filter(
+                **{f"{field}__gte": datetime.datetime.combine(start, datetime.time.min, tz)}
+            )
+        if end:
+            next_day = datetime.datetime.combine(
+                end + datetime.timedelta(days=1), datetime.time.min, tz
+            )
+            queryset = queryset.filter(**{f"{field}__lt": next_day})
+        return queryset

@@ -1,12 +1,9 @@
-import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -62,15 +59,7 @@ def history(request):
     form = PeriodForm(request.GET or None)
     rows = operations(wallet)
     if form.is_valid():
-        tz = timezone.get_current_timezone()
-        if form.cleaned_data["date_from"]:
-            start = datetime.datetime.combine(form.cleaned_data["date_from"], datetime.time.min, tz)
-            rows = rows.filter(created_at__gte=start)
-        if form.cleaned_data["date_to"]:
-            end = datetime.datetime.combine(
-                form.cleaned_data["date_to"] + datetime.timedelta(days=1), datetime.time.min, tz
-            )
-            rows = rows.filter(created_at__lt=end)
+        rows = form.filter_period(rows)
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
     _mark(page.object_list, wallet)
     query = request.GET.copy()
