@@ -33,7 +33,10 @@ def make_wallet(*, balance: int = 0, user: User | None = None):
 
 
 def system(kind):
-    return ledger.system_account(kind)
+    """The system account, its row as it stands now (the ledger keeps one per process)."""
+    account = ledger.system_account(kind)
+    account.refresh_from_db()
+    return account
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):

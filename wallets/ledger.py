@@ -1,23 +1,28 @@
 """The ledger: the only code that changes a balance.
 
-Money moves only by `transfer()`, which appends a Transfer row (debit account, credit
-account, amount > 0, unique idempotency key) and changes balances in the same
-transaction:
+Money moves only by `move()` (several legs as one unit) or `transfer()` (one leg), which
+append Transfer rows (debit account, credit account, amount > 0, unique idempotency key)
+and change balances in the same transaction:
 
 - a wallet's balance is changed in place with a conditional UPDATE
   (``balance = balance - x WHERE balance >= x``), so it can never go below zero and
   concurrent debits serialise on the wallet's row only;
 - a system account's (suspense, provider, fees, cash-in) change is appended as a
   LedgerEntry and folded into its balance later by `fold_entries()`. Thousands of
-  payments to one provider therefore never queue on that provider's row.
+  payments to one provider therefore never queue on that provider's row. Within one
+  unit, a system account's legs are netted first: money that only passes through
+  suspense in one commit leaves no entry on it.
 
-Wallet rows are updated in ascending id order, so two transfers never deadlock.
+Wallet rows are updated in ascending id order, so two units never deadlock. The statements
+are written out (a handful, no ORM compiler on the hot path): a wallet-to-wallet transfer
+is three statements, a bill payment's three legs four.
 """
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 
 from .models import Account, LedgerEntry, Transfer
 
@@ -40,18 +45,42 @@ SYSTEM_NAMES = {
     Account.Kind.SUSPENSE: "Suspense",
 }
 
+# System accounts never change once created: looked up once per process, not by code on
+# every transfer. (Tests that roll their rows back call forget_system_accounts().)
+_system: dict[str, Account] = {}
+
 
 def system_account(kind: str) -> Account:
     """The single system account of a kind (cash-in, fees, suspense), created on first use."""
-    account, _ = Account.objects.get_or_create(
-        code=f"system:{kind}", defaults={"kind": kind, "name": SYSTEM_NAMES.get(kind, kind)}
-    )
+    account = _system.get(kind)
+    if account is None:
+        account, created = Account.objects.get_or_create(
+            code=f"system:{kind}", defaults={"kind": kind, "name": SYSTEM_NAMES.get(kind, kind)}
+        )
+        if not created:  # a row this transaction made could still be rolled back
+            _system[kind] = account
     return account
+
+
+def forget_system_accounts() -> None:
+    _system.clear()
 
 
 def open_account(*, kind: str, code: str, name: str = "") -> Account:
     account, _ = Account.objects.get_or_create(code=code, defaults={"kind": kind, "name": name})
     return account
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One transfer of a unit: `amount` tyiyn from `debit` to `credit`, keyed by `key`."""
+
+    debit: Account
+    credit: Account
+    amount: int
+    key: str
+    kind: str = Transfer.Kind.OTHER
+    memo: str = ""
 
 
 def transfer(
@@ -66,60 +95,110 @@ def transfer(
 ) -> Transfer:
     """Move `amount` tyiyn from `debit` to `credit`, at most once per `key`.
 
-    Guarantees: the movement and the Transfer row commit together or not at all; a
-    wallet never goes below zero (InsufficientFunds, nothing moved); a key already used
-    for the same movement returns the first Transfer and moves nothing; a key used for a
-    different movement raises IdempotencyConflict. Runs inside the caller's transaction
-    when there is one (a savepoint), so a service can join it with its own rows.
+    Guarantees: as `move()` with this one leg.
     """
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise ValueError("amount must be a positive integer number of tyiyn")
-    if debit.pk == credit.pk:
-        raise ValueError("debit and credit must differ")
-    existing = Transfer.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return _same_or_conflict(existing, debit, credit, amount)
-    try:
-        with transaction.atomic():
-            # The unique key is claimed first: a concurrent twin waits here and then fails,
-            # before it has touched any balance.
-            moved = Transfer.objects.create(
-                debit_id=debit.pk,
-                credit_id=credit.pk,
-                amount=amount,
-                kind=kind,
-                idempotency_key=key,
-                memo=memo[:255],
-                created_by=created_by,
-            )
-            entries = []
-            for account, delta in sorted(
-                ((debit, -amount), (credit, amount)), key=lambda pair: pair[0].pk
-            ):
+    return move([Leg(debit, credit, amount, key, kind, memo)], created_by=created_by)[0]
+
+
+_T, _A, _E = Transfer._meta.db_table, Account._meta.db_table, LedgerEntry._meta.db_table
+_COLUMNS = "debit_id, credit_id, amount, kind, idempotency_key, memo, created_by_id, created_at"
+# Table names come from the models, values are parameters: no injection possible.
+_INSERT_SQL = f"INSERT INTO {_T} ({_COLUMNS}) VALUES {{rows}} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key"  # noqa: S608, E501
+_DEBIT_SQL = f"UPDATE {_A} SET balance = balance - %s WHERE id = %s AND balance >= %s"  # noqa: S608
+_CREDIT_SQL = f"UPDATE {_A} SET balance = balance + %s WHERE id = %s"  # noqa: S608
+_ENTRY_SQL = f"INSERT INTO {_E} (account_id, delta, transfer_id) VALUES {{rows}}"  # noqa: S608
+
+
+def move(legs: list[Leg], *, created_by=None) -> list[Transfer]:
+    """Move every leg of `legs`, as one unit, at most once per key.
+
+    Guarantees: the legs and their Transfer rows commit together or not at all (inside the
+    caller's transaction when there is one, without a savepoint: the caller's transaction
+    is the unit, and a refusal ends it); no wallet goes below zero (InsufficientFunds,
+    nothing moved); when every key was already used for the same movements, the first
+    Transfers are returned and nothing moves; a key used for a different movement (or
+    only some of the keys used) raises IdempotencyConflict.
+    """
+    if not legs:
+        return []
+    for leg in legs:
+        if not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or leg.amount <= 0:
+            raise ValueError("amount must be a positive integer number of tyiyn")
+        if leg.debit.pk == leg.credit.pk:
+            raise ValueError("debit and credit must differ")
+    moment = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(moment)
+    by = getattr(created_by, "pk", created_by)
+    params = []
+    for leg in legs:
+        params += [leg.debit.pk, leg.credit.pk, leg.amount, leg.kind, leg.key, leg.memo[:255]]
+        params += [by, now]
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(legs))
+    # Inside the caller's transaction no savepoint: that transaction is the unit. On its
+    # own (or directly under a test case's transaction) the unit is its own transaction.
+    alone = all(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+    with transaction.atomic(savepoint=alone), connection.cursor() as cursor:
+        # The unique keys are claimed first: a concurrent twin waits here and then finds
+        # its keys taken, before it has touched any balance.
+        cursor.execute(_INSERT_SQL.format(rows=rows), params)
+        ids = {key: pk for pk, key in cursor.fetchall()}
+        replayed = len(ids) < len(legs)
+        wallets: dict[int, int] = {}
+        hot: dict[int, list[int]] = {}  # account id → [net delta, transfer id of one leg]
+        for leg in [] if replayed else legs:
+            for account, delta in ((leg.debit, -leg.amount), (leg.credit, leg.amount)):
                 if account.is_hot:
-                    entries.append(LedgerEntry(account_id=account.pk, delta=delta, transfer=moved))
-                elif delta < 0:
-                    updated = Account.objects.filter(pk=account.pk, balance__gte=-delta).update(
-                        balance=F("balance") + delta
-                    )
-                    if not updated:
-                        raise InsufficientFunds(account.code)
+                    net = hot.setdefault(account.pk, [0, ids[leg.key]])
+                    net[0] += delta
+                    if delta > 0:
+                        net[1] = ids[leg.key]
                 else:
-                    Account.objects.filter(pk=account.pk).update(balance=F("balance") + delta)
-            if entries:
-                LedgerEntry.objects.bulk_create(entries)
-    except IntegrityError:
-        existing = Transfer.objects.filter(idempotency_key=key).first()
-        if existing is None:
-            raise
-        return _same_or_conflict(existing, debit, credit, amount)
-    return moved
+                    wallets[account.pk] = wallets.get(account.pk, 0) + delta
+        for pk in sorted(wallets):
+            delta = wallets[pk]
+            if delta < 0:
+                cursor.execute(_DEBIT_SQL, [-delta, pk, -delta])
+                if cursor.rowcount != 1:
+                    raise InsufficientFunds(pk)
+            elif delta > 0:
+                cursor.execute(_CREDIT_SQL, [delta, pk])
+        entries = [(pk, net, tid) for pk, (net, tid) in sorted(hot.items()) if net]
+        if entries:
+            cursor.execute(
+                _ENTRY_SQL.format(rows=", ".join(["(%s, %s, %s)"] * len(entries))),
+                [value for entry in entries for value in entry],
+            )
+    if replayed:  # nothing was written: raised outside the block, which stays usable
+        return _already_moved(legs, ids)
+    return [
+        Transfer(
+            pk=ids[leg.key],
+            debit_id=leg.debit.pk,
+            credit_id=leg.credit.pk,
+            amount=leg.amount,
+            kind=leg.kind,
+            idempotency_key=leg.key,
+            memo=leg.memo[:255],
+            created_by_id=by,
+            created_at=moment,
+        )
+        for leg in legs
+    ]
 
 
-def _same_or_conflict(existing, debit, credit, amount):
-    if (existing.debit_id, existing.credit_id, existing.amount) != (debit.pk, credit.pk, amount):
-        raise IdempotencyConflict(existing.idempotency_key)
-    return existing
+def _already_moved(legs, inserted) -> list[Transfer]:
+    if inserted:  # some keys new, some used: not the same unit again
+        raise IdempotencyConflict(next(leg.key for leg in legs if leg.key not in inserted))
+    existing = Transfer.objects.in_bulk([leg.key for leg in legs], field_name="idempotency_key")
+    for leg in legs:
+        first = existing.get(leg.key)
+        if first is None or (first.debit_id, first.credit_id, first.amount) != (
+            leg.debit.pk,
+            leg.credit.pk,
+            leg.amount,
+        ):
+            raise IdempotencyConflict(leg.key)
+    return [existing[leg.key] for leg in legs]
 
 
 def fold_entries() -> int:
@@ -148,8 +227,6 @@ def fold_entries() -> int:
     return folded
 
 
-# Table names come from the models, values are parameters: no injection possible.
-_A, _E = Account._meta.db_table, LedgerEntry._meta.db_table
 _BALANCE_SQL = f"SELECT a.balance + COALESCE((SELECT SUM(e.delta) FROM {_E} e WHERE e.account_id = a.id), 0) FROM {_A} a WHERE a.id = %s"  # noqa: S608, E501
 _TOTAL_SQL = f"SELECT COALESCE((SELECT SUM(balance) FROM {_A}), 0) + COALESCE((SELECT SUM(delta) FROM {_E}), 0)"  # noqa: S608, E501
 
