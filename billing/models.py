@@ -117,6 +117,16 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=Q(total=F("amount") + F("fee")), name="payment_total_is_amount_plus_fee"
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "succeeded", "failed", "needs_attention"]),
+                name="payment_status_known",
+            ),
+            # Settled exactly when final.
+            models.CheckConstraint(
+                condition=Q(status__in=["succeeded", "failed"], settled_at__isnull=False)
+                | (~Q(status__in=["succeeded", "failed"]) & Q(settled_at__isnull=True)),
+                name="payment_settled_when_final",
+            ),
         ]
         indexes = [
             models.Index(fields=["wallet", "-created_at"]),
@@ -172,6 +182,58 @@ class Payment(models.Model):
 
     def ledger_key(self, step: str) -> str:
         return f"payment:{self.code}:{step}"
+
+
+# Which status may follow which (wallets.operations.Lifecycle); the services move a payment
+# only along these, by compare-and-set, and PostgreSQL refuses any other change (a trigger,
+# migration 0004). succeeded and failed are final.
+TRANSITIONS = {
+    Payment.Status.PENDING: {
+        Payment.Status.PENDING,  # the next attempt, later
+        Payment.Status.SUCCEEDED,
+        Payment.Status.FAILED,
+        Payment.Status.NEEDS_ATTENTION,
+    },
+    Payment.Status.NEEDS_ATTENTION: {
+        Payment.Status.PENDING,  # staff: try again
+        Payment.Status.SUCCEEDED,
+        Payment.Status.FAILED,  # staff: refund
+    },
+    Payment.Status.SUCCEEDED: set(),
+    Payment.Status.FAILED: set(),
+}
+
+
+class PaymentAttempt(models.Model):
+    """One request to the provider for a payment and its answer: an attempt is a row, never
+    an overwritten field. Unique per (payment, number)."""
+
+    class Kind(models.TextChoices):
+        PAY = "pay", _("pay")
+        REFUND_CHECK = "refund_check", _("asked before a refund")
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="attempt_rows", verbose_name=_("payment")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PAY)
+    sent_at = models.DateTimeField(_("sent"))
+    duration_ms = models.PositiveIntegerField(_("duration, ms"))
+    outcome = models.CharField(_("outcome"), max_length=16)
+    result_code = models.SmallIntegerField(_("provider's result code"), null=True, blank=True)
+    message = models.CharField(_("message"), max_length=255, blank=True)
+    reference = models.CharField(_("provider's transaction"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        ordering = ["payment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "number"], name="attempt_unique_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.payment_id} #{self.number}: {self.outcome}"
 
 
 class FavouriteQuerySet(models.QuerySet):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from providers.models import Provider
+from wallets import operations
 from wallets.models import Wallet
 from wallets.money import format_som
 from wallets.services import wallet_open
@@ -28,7 +29,9 @@ def _wallet(request) -> Wallet:
 
 
 def _provider(slug) -> Provider:
-    return get_object_or_404(Provider.objects.active().select_related("category"), slug=slug)
+    return get_object_or_404(
+        Provider.objects.active().select_related("category", "account"), slug=slug
+    )
 
 
 def _som_value(tyiyn: int) -> str:
@@ -94,7 +97,7 @@ def pay(request, slug):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            token = services.payment_token_new(wallet=wallet)
+            token = services.payment_token_new(wallet=wallet, quote=quote)
             return _render_confirm(request, provider, quote, token, wallet)
     return _render_form(request, provider, form, wallet)
 
@@ -154,8 +157,9 @@ def confirm(request, slug):
         errors = (
             exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
         )
-        codes = {e.code for errs in getattr(exc, "error_dict", {}).values() for e in errs}
-        if "insufficient_funds" in codes:
+        codes = operations.codes_of(exc)
+        if codes & {"insufficient_funds", "price_changed"}:
+            # The confirm page again, as it stands now; a new price needs a new token.
             quote = services.payment_quote(
                 wallet=wallet,
                 provider=provider,
@@ -164,8 +168,11 @@ def confirm(request, slug):
                 check=False,
             )
             quote = dataclasses.replace(quote, holder=holder)
+            token = data["token"]
+            if "price_changed" in codes:
+                token = services.payment_token_new(wallet=wallet, quote=quote)
             return _render_confirm(
-                request, provider, quote, data["token"], wallet, errors=errors[NON_FIELD_ERRORS]
+                request, provider, quote, token, wallet, errors=errors[NON_FIELD_ERRORS]
             )
         return _back_to_form(request, provider, wallet, errors)
     return redirect(payment)

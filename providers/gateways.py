@@ -44,8 +44,6 @@ class Status:
     FAILED = "failed"
     RETRY = "retry"
     UNSURE = "unsure"
-    # The name the first version used for "nothing yet".
-    PENDING = RETRY
 
 
 @dataclass(frozen=True)

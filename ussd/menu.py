@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from billing.models import Payment, format_code
 from billing.services import payment_create, payment_quote, payment_token_new
 from providers.models import Category, Provider
-from wallets import ledger
+from wallets import ledger, operations
 from wallets.models import User, Wallet
 from wallets.money import format_som, parse_som
 from wallets.phones import format_number
@@ -297,7 +297,12 @@ class Flow:
         return self.go("pay_account")
 
     def _provider(self) -> Provider | None:
-        return Provider.objects.active().filter(pk=self.state.get("provider")).first()
+        return (
+            Provider.objects.active()
+            .select_related("account")
+            .filter(pk=self.state.get("provider"))
+            .first()
+        )
 
     def show_pay_account(self, error):
         provider = self._provider()
@@ -336,9 +341,6 @@ class Flow:
             amount = parse_som(value)
         except ValidationError:
             return self.go("pay_amount", self.t("amount_invalid"))
-        if not provider.min_amount <= amount <= provider.max_amount:
-            limits = {"min": self.som(provider.min_amount), "max": self.som(provider.max_amount)}
-            return self.go("pay_amount", self.t("amount_range", **limits))
         try:
             quote = payment_quote(
                 wallet=wallet,
@@ -348,8 +350,15 @@ class Flow:
             )
         except ValidationError as exc:
             errors = exc.message_dict
+            codes = operations.codes_of(exc)
             if "account" in errors:
                 return self.go("pay_account", self._account_error(provider))
+            if codes & {"amount_below_min", "amount_above_max"}:
+                limits = {
+                    "min": self.som(provider.min_amount),
+                    "max": self.som(provider.max_amount),
+                }
+                return self.go("pay_amount", self.t("amount_range", **limits))
             if "amount" in errors:
                 return self.go("pay_amount", " ".join(errors["amount"]))
             return self.end("pay_refused", reason=" ".join(errors.get(NON_FIELD_ERRORS, [])))
@@ -367,7 +376,7 @@ class Flow:
             amount=quote.amount,
             fee=quote.fee,
             total=quote.total,
-            token=payment_token_new(wallet=wallet),
+            token=payment_token_new(wallet=wallet, quote=quote),
         )
         return self.go("pay_confirm")
 

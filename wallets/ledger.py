@@ -104,7 +104,7 @@ _T, _A, _E = Transfer._meta.db_table, Account._meta.db_table, LedgerEntry._meta.
 _COLUMNS = "debit_id, credit_id, amount, kind, idempotency_key, memo, created_by_id, created_at"
 # Table names come from the models, values are parameters: no injection possible.
 _INSERT_SQL = f"INSERT INTO {_T} ({_COLUMNS}) VALUES {{rows}} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key"  # noqa: S608, E501
-_DEBIT_SQL = f"UPDATE {_A} SET balance = balance - %s WHERE id = %s AND balance >= %s"  # noqa: S608
+_DEBIT_SQL = f"UPDATE {_A} SET balance = balance + %s WHERE id = %s AND balance >= %s"  # noqa: S608
 _CREDIT_SQL = f"UPDATE {_A} SET balance = balance + %s WHERE id = %s"  # noqa: S608
 _ENTRY_SQL = f"INSERT INTO {_E} (account_id, delta, transfer_id) VALUES {{rows}}"  # noqa: S608
 
@@ -143,7 +143,7 @@ def move(legs: list[Leg], *, created_by=None) -> list[Transfer]:
         cursor.execute(_INSERT_SQL.format(rows=rows), params)
         ids = {key: pk for pk, key in cursor.fetchall()}
         replayed = len(ids) < len(legs)
-        wallets: dict[int, int] = {}
+        wallets: dict[int, list[int]] = {}  # account id → [net delta, gross debit]
         hot: dict[int, list[int]] = {}  # account id → [net delta, transfer id of one leg]
         for leg in [] if replayed else legs:
             for account, delta in ((leg.debit, -leg.amount), (leg.credit, leg.amount)):
@@ -153,14 +153,16 @@ def move(legs: list[Leg], *, created_by=None) -> list[Transfer]:
                     if delta > 0:
                         net[1] = ids[leg.key]
                 else:
-                    wallets[account.pk] = wallets.get(account.pk, 0) + delta
+                    net = wallets.setdefault(account.pk, [0, 0])
+                    net[0] += delta
+                    net[1] += max(-delta, 0)
         for pk in sorted(wallets):
-            delta = wallets[pk]
-            if delta < 0:
-                cursor.execute(_DEBIT_SQL, [-delta, pk, -delta])
+            delta, debited = wallets[pk]
+            if debited:  # the wallet must hold every debit of the unit, whatever comes back
+                cursor.execute(_DEBIT_SQL, [delta, pk, debited])
                 if cursor.rowcount != 1:
                     raise InsufficientFunds(pk)
-            elif delta > 0:
+            else:
                 cursor.execute(_CREDIT_SQL, [delta, pk])
         entries = [(pk, net, tid) for pk, (net, tid) in sorted(hot.items()) if net]
         if entries:

@@ -27,6 +27,14 @@ class BaseBackend:
     def send(self, phone: str, text: str) -> SmsMessage:
         raise NotImplementedError
 
+    def deliver(self, message: SmsMessage) -> None:
+        """Send a queued outbox row (sms_queue) and record how it went."""
+        status = self._transmit(message.phone, message.text)
+        SmsMessage.objects.filter(pk=message.pk).update(status=status, backend=type(self).__name__)
+
+    def _transmit(self, phone: str, text: str) -> str:
+        return "sent"
+
     def _record(self, phone, text, status="sent"):
         return SmsMessage.objects.create(
             phone=phone, text=text, status=status, backend=type(self).__name__
@@ -40,15 +48,22 @@ class OutboxBackend(BaseBackend):
 
 class ConsoleAndOutboxBackend(BaseBackend):
     def send(self, phone, text):
+        self._transmit(phone, text)
+        return self._record(phone, text)
+
+    def _transmit(self, phone, text):
         sys.stdout.write(f"[SMS to {phone}] {text}\n")
         sys.stdout.flush()
-        return self._record(phone, text)
+        return "sent"
 
 
 class HttpGatewayBackend(BaseBackend):
     """JSON POST {"to": ..., "text": ...} with basic auth; any 2xx is delivered."""
 
     def send(self, phone, text):
+        return self._record(phone, text, self._transmit(phone, text))
+
+    def _transmit(self, phone, text):
         if not settings.SMS_GATEWAY_URL.startswith(("https://", "http://")):
             raise ValueError("SMS_GATEWAY_URL must be an http(s) URL")
         body = json.dumps({"to": phone, "text": text}).encode()
@@ -72,7 +87,7 @@ class HttpGatewayBackend(BaseBackend):
         except (urllib.error.URLError, OSError, ValueError) as exc:
             logger.warning("SMS gateway error: %s", type(exc).__name__)
             status = "failed"
-        return self._record(phone, text, status)
+        return status
 
 
 def get_backend() -> BaseBackend:
@@ -80,5 +95,18 @@ def get_backend() -> BaseBackend:
 
 
 def send_sms(*, phone: str, text: str) -> SmsMessage:
-    """Send one SMS through the configured backend. Call it from transaction.on_commit."""
+    """Send one SMS through the configured backend, now. Call it from transaction.on_commit."""
     return get_backend().send(phone, text)
+
+
+def sms_queue(*, phone: str, text: str) -> SmsMessage:
+    """Queue one SMS inside the caller's transaction: the outbox row (status «queued») and
+    the task that sends it commit with the operation, so an SMS is never sent for money that
+    did not move, and never lost for money that did. The request that moved the money does
+    not wait for the SMS gateway."""
+    from .operations import enqueue
+    from .tasks import sms_deliver
+
+    message = SmsMessage.objects.create(phone=phone, text=text, status="queued")
+    enqueue(sms_deliver, message.pk)
+    return message

@@ -7,7 +7,7 @@ from billing import services
 from billing.models import Favourite, Payment
 from providers import gateways
 from tests.factories import ProviderFactory, UserFactory, make_payment, make_wallet
-from wallets import ledger
+from wallets import ledger, operations
 from wallets.models import Account, SmsMessage, Transfer
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +194,7 @@ def test_forged_token_is_refused(token):
 def test_expired_token_is_refused(monkeypatch):
     wallet = make_wallet(balance=100_00)
     token = services.payment_token_new(wallet=wallet)
-    monkeypatch.setattr(services, "TOKEN_MAX_AGE", -1)
+    monkeypatch.setattr(operations, "TOKEN_MAX_AGE", -1)
     with pytest.raises(ValidationError) as caught:
         pay(wallet, ProviderFactory(), token=token)
     assert error_codes(caught.value) == {"token_expired"}
@@ -221,7 +221,7 @@ def test_invalid_input_moves_nothing():
 
 
 class FakeGateway:
-    outcome = gateways.Outcome(gateways.Status.PENDING)
+    outcome = gateways.Outcome(gateways.Status.RETRY)
 
     name = "fake"
     asynchronous = False
@@ -259,7 +259,7 @@ def test_failed_gateway_refunds_the_wallet(fake_gateway, django_capture_on_commi
 
 
 def test_pending_gateway_keeps_money_in_suspense_until_settled(fake_gateway):
-    fake_gateway.outcome = gateways.Outcome(gateways.Status.PENDING)
+    fake_gateway.outcome = gateways.Outcome(gateways.Status.RETRY)
     provider = ProviderFactory()
     wallet = make_wallet(balance=100_00)
     payment = pay(wallet, provider, amount=60_00)

@@ -113,7 +113,7 @@ def next_attempt(payment, capture):
     assert payment.status == Payment.Status.PENDING
     assert payment.next_attempt_at is not None
     with capture(execute=True):
-        services.payments_due(now=payment.next_attempt_at)
+        services.payments_sweep(now=payment.next_attempt_at)
     payment.refresh_from_db()
     return payment
 

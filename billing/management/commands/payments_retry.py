@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from billing.models import Payment
-from billing.services import payments_due
+from billing.services import payments_sweep
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         while True:
             if every:
                 close_old_connections()  # a long-running process: as a request would
-            done = payments_due(limit=limit)
+            done = payments_sweep(limit=limit)
             if done or not every:
                 counts = Counter(p.status for p in done)
                 waiting = Payment.objects.needing_attention().count()
