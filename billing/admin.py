@@ -16,7 +16,7 @@ from wallets.audit import Origin
 from wallets.money import format_som
 
 from . import services
-from .models import Favourite, Payment
+from .models import Favourite, Payment, PaymentAttempt
 from .registry import registry_csv
 
 
@@ -48,6 +48,22 @@ class RegistryForm(forms.Form):
     )
 
 
+class AttemptInline(admin.TabularInline):
+    """Every request to the provider and its answer, in order."""
+
+    model = PaymentAttempt
+    extra = 0
+    can_delete = False
+    fields = ["number", "kind", "sent_at", "duration_ms", "outcome", "result_code", "message"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     """Payments are written by billing.services only: the admin shows them."""
@@ -69,6 +85,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     search_fields = ["code", "account", "wallet__number"]
     date_hierarchy = "created_at"
     exclude = ["token"]
+    inlines = [AttemptInline]
     actions = ["retry_now", "refund"]
     change_list_template = "admin/billing/payment/change_list.html"
 
@@ -146,7 +163,19 @@ class PaymentAdmin(ReadOnlyAdmin):
             services.payment_refund(payment=payment, actor=request.user, origin=origin)
             for payment in queryset
         )
-        skipped = queryset.count() - done
+        took = queryset.filter(status=Payment.Status.SUCCEEDED, attempt_rows__kind="refund_check")
+        took = took.distinct().count()
+        skipped = queryset.count() - done - took
+        if took:
+            self.message_user(
+                request,
+                gettext(
+                    "%(n)d not refunded: the provider says it took the payment; "
+                    "it is settled to the provider."
+                )
+                % {"n": took},
+                messages.WARNING,
+            )
         if done:
             self.message_user(
                 request,

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "wallets.middleware.RateLimitedMiddleware",
+    "wallets.middleware.SessionRefreshMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -89,7 +90,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Persistent connections in production (checked before reuse: a database restart costs one
+# reconnect, not an error); one per request on the embedded default.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for each other instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -154,10 +158,12 @@ CACHES = {
 }
 
 # --- Security: sessions, cookies, headers, Content Security Policy ---
-# A session ends after SESSION_COOKIE_AGE seconds without a request (sliding: every
-# request saves the session and pushes its end forward).
+# A session ends after SESSION_COOKIE_AGE seconds without a request (sliding: a request
+# pushes its end forward, saving the session at most once a SESSION_REFRESH_SECONDS,
+# wallets.middleware.SessionRefreshMiddleware: a page view is not a durable write).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = env.int("SESSION_REFRESH_SECONDS", default=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it; forms carry the token

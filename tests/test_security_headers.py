@@ -194,11 +194,12 @@ def test_the_production_settings_module_is_hardened():
     # The real settings module, loaded as production loads it (not override_settings).
     script = (
         "import json, django; django.setup(); from django.conf import settings as s; "
-        f"names = {sorted(PRODUCTION)!r} + ['SESSION_COOKIE_AGE', 'SESSION_SAVE_EVERY_REQUEST', "
+        f"names = {sorted(PRODUCTION)!r} + ['SESSION_COOKIE_AGE', 'SESSION_REFRESH_SECONDS', "
         "'LANGUAGE_COOKIE_SECURE', 'DEBUG']; "
         "out = {n: getattr(s, n) for n in names}; "
         "out['formatter'] = s.LOGGING['handlers']['console']['formatter']; "
         "out['mailer'] = s.MAILERS['default']['BACKEND']; "
+        "out['conn'] = [s.DATABASES['default'][k] for k in ('CONN_MAX_AGE', 'CONN_HEALTH_CHECKS')]; "
         "print(json.dumps(out))"
     )
     result = subprocess.run(
@@ -215,7 +216,8 @@ def test_the_production_settings_module_is_hardened():
         expected = list(expected) if isinstance(expected, tuple) else expected
         assert values[name] == expected, name
     assert values["SESSION_COOKIE_AGE"] == 900
-    assert values["SESSION_SAVE_EVERY_REQUEST"] is True
+    assert values["SESSION_REFRESH_SECONDS"] == 60  # the idle timeout slides once a minute
+    assert values["conn"] == [60, True]  # persistent connections, checked before reuse
     assert values["LANGUAGE_COOKIE_SECURE"] is True
     assert values["DEBUG"] is False
     assert values["formatter"] == "json"

@@ -226,15 +226,15 @@ def payment_refund(
     provider is asked first (the same pay request, same txn_id: a provider answers a
     repeated pay with its first answer), outside any transaction, and its answer is an
     attempt row: when it says it took the payment, the payment is settled instead and
-    nothing is refunded; when it cannot be reached, nothing changes (ask again later).
-    Otherwise compare-and-set, so refunded at most once; the status, the refund (suspense
-    → wallet), the attempt and the audit log row commit together; the SMS is queued with
-    them. Returns False (nothing refunded) in every other case.
+    nothing is refunded. Any other answer, or none, leaves the refund to staff (who checked
+    the provider's registry). Compare-and-set, so refunded at most once; the status, the
+    refund (suspense → wallet), the attempt and the audit log row commit together; the SMS
+    is queued with them. Returns False (nothing refunded) in every other case.
     """
     payment = Payment.objects.select_related("provider__account", "wallet__user").get(pk=payment.pk)
     if payment.status != NEEDS_ATTENTION:
         return False
-    row = None
+    row, code = None, payment.result_code
     if gateway_for(payment.provider).asynchronous:
         outcome, row = _ask(payment, payment.attempts + 1, PaymentAttempt.Kind.REFUND_CHECK)
         with transaction.atomic(durable=True):
@@ -250,15 +250,12 @@ def payment_refund(
                 payment=payment, reference=outcome.reference, code=outcome.code, attempt=row
             )
             return False
-        if outcome.status == Status.RETRY and outcome.code is None:  # no answer at all
-            with transaction.atomic(durable=True):
-                row.save()
-            return False
+        code = outcome.code if outcome.code is not None else code
     return _fail(
         payment,
         sources=[NEEDS_ATTENTION],
         reason=reason or "refunded by staff",
-        code=payment.result_code,
+        code=code,
         audit=(actor, origin),
         attempt=row,
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing.models import Payment
 from billing.registry import registry_rows
+from providers import gateways
 from tests.factories import ProviderFactory, make_payment
 
 pytestmark = pytest.mark.django_db
@@ -71,16 +72,23 @@ def test_a_matching_registry_exits_0(internal, tmp_path):
     assert (code, out) == (0, f"sochi, {day}: 3 matched, 0 missing, 0 extra, 0 mismatched\n")
 
 
+class NoAnswerYet(gateways.InternalGateway):
+    def pay(self, payment):
+        return gateways.Outcome(gateways.Status.RETRY, "not yet")
+
+
 def test_missing_extra_and_mismatched_exit_1(
-    internal, tmp_path, django_capture_on_commit_callbacks
+    internal, tmp_path, django_capture_on_commit_callbacks, monkeypatch
 ):
     ok = make_payment(provider=internal, account="0012345", amount=10_00)
     missing = make_payment(provider=internal, account="0012345", amount=11_00)
     wrong_amount = make_payment(provider=internal, account="0012345", amount=12_00)
     wrong_account = make_payment(provider=internal, account="0012345", amount=13_00)
-    unsettled = make_payment(provider=internal, account="0012345", amount=14_00)
     # Not settled here (a pending payment), yet the provider lists it.
-    Payment.objects.filter(pk=unsettled.pk).update(status=Payment.Status.PENDING)
+    monkeypatch.setitem(gateways.GATEWAYS, "internal", NoAnswerYet)
+    unsettled = make_payment(provider=internal, account="0012345", amount=14_00)
+    assert unsettled.status == Payment.Status.PENDING
+    monkeypatch.undo()
     theirs = tmp_path / "theirs.csv"
     theirs.write_text(
         "\ufefftxn_id,datetime,account,amount,payment_code\n"

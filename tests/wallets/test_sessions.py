@@ -63,9 +63,19 @@ def test_a_real_sign_in_also_ends_after_15_idle_minutes():
     assert not is_signed_in(client)
 
 
-def test_every_request_pushes_the_end_forward():
+def test_a_request_pushes_the_end_forward_at_most_once_a_minute():
     client = signed_in(UserFactory())
+    assert is_signed_in(client)
     row = session_row(client)
+    pushed = row.expire_date
+    # Within the minute: the session is read, not written.
+    response = client.get("/cabinet/")
+    assert "sessionid" not in response.cookies
+    assert session_row(client).expire_date == pushed
+    # A minute later (the last push moved back): the request pushes the end forward.
+    store = client.session
+    store["_refreshed"] -= 61
+    store.save()
     Session.objects.filter(pk=row.pk).update(
         expire_date=timezone.now() + datetime.timedelta(minutes=1)
     )
