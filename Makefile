@@ -13,7 +13,7 @@ FIND_PYTHON = for c in python3.14 python3.13 python3.12 python3 python \
 	  if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$p; exit 0; fi; \
 	done; exit 1
 
-.PHONY: run test e2e-deps lighthouse venv migrate demo static lint format messages check-messages bench serve clean help
+.PHONY: run test e2e-deps lighthouse venv serve-venv lock migrate demo static lint format messages check-messages bench serve clean help
 
 help:
 	@echo "make run        set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
@@ -22,19 +22,54 @@ help:
 	@echo "make messages   update and compile the ky/ru catalogues"
 	@echo "make bench      payments/s benchmark on PostgreSQL"
 	@echo "make serve      the production stack: gunicorn + whitenoise + db_worker (DATABASE_URL)"
+	@echo "make lock       regenerate requirements.lock and requirements-dev.lock (hashes) with uv"
 
-$(VENV)/.installed: requirements.txt
+# Packages come only from the lock files, every file checked against its hash:
+# requirements-dev.lock (runtime + tests, lint, browser tests) for .venv, requirements.lock
+# (what production imports, nothing else) for $(SERVE_VENV), the one `make serve` runs.
+# The stamp is older than the lock after `make lock` or a merge: the venv is brought up to date.
+# SERVE_VENV=.venv serves from the dev one (a test that must not install anything).
+SERVE_VENV ?= .venv-serve
+
+# $(call install_venv,DIR,LOCK)
+define install_venv
 	@py=$$($(FIND_PYTHON)) || { echo "Python >= 3.12 is needed (python3.13 or python3.12)"; exit 1; }; \
 	  echo "Using $$py ($$($$py --version))"; \
-	  test -x $(PY) || $$py -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	  test -x $(1)/bin/python || $$py -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	$(1)/bin/python -m pip install --quiet --require-hashes -r $(2)
 	touch $@
+endef
+
+$(VENV)/.installed: requirements-dev.lock
+	$(call install_venv,$(VENV),requirements-dev.lock)
+
+ifneq ($(SERVE_VENV),$(VENV))
+$(SERVE_VENV)/.installed: requirements.lock
+	$(call install_venv,$(SERVE_VENV),requirements.lock)
+endif
 
 venv: $(VENV)/.installed
 
+serve-venv: $(SERVE_VENV)/.installed
+
+# Regenerate the locks from requirements.txt (runtime) and requirements-dev.txt (-r the
+# runtime, plus the tools), with every file's hash, for any platform and Python >= 3.12; the
+# dev lock is constrained by the runtime one, so tests run the versions production installs.
+# Versions already locked are kept; `make lock LOCK_ARGS=--upgrade` takes the newest allowed.
+# uv is installed into .venv on demand (created bare when missing; make venv fills it).
+UV_VERSION ?= 0.13.8
+LOCK_ARGS ?=
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.12 --generate-hashes \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+lock:
+	@test -x $(PY) || { py=$$($(FIND_PYTHON)) || { echo "Python >= 3.12 is needed"; exit 1; }; $$py -m venv $(VENV); }
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV_COMPILE) requirements.txt -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
+
 static: venv
-	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=$(VENV) -v0; \
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=$(VENV) --ignore=$(SERVE_VENV) -v0; \
 	  else echo "msgfmt (gettext) not found: using the committed .mo catalogues"; fi
 	$(PY) manage.py collectstatic --noinput -v0
 
@@ -77,8 +112,8 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 messages: venv
-	$(PY) manage.py makemessages -l ky -l ru --no-obsolete --ignore=$(VENV) --ignore=staticfiles --ignore=build
-	$(PY) manage.py compilemessages --ignore=$(VENV) -v0
+	$(PY) manage.py makemessages -l ky -l ru --no-obsolete --ignore=$(VENV) --ignore=$(SERVE_VENV) --ignore=staticfiles --ignore=build
+	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=$(SERVE_VENV) -v0
 
 check-messages: venv
 	$(PY) scripts/check_messages.py
@@ -88,7 +123,11 @@ check-messages: venv
 # production settings. Over plain http on $(HOST) it turns the https-only parts off unless they
 # are set: behind TLS in production set SECURE_SSL_REDIRECT=true and COOKIES_SECURE=true
 # (or leave them unset outside make). SECRET_KEY is random per run unless set.
-serve: static migrate
+# It runs from $(SERVE_VENV) (requirements.lock alone), as production does; `private` keeps
+# static and migrate (prerequisites) on .venv.
+serve: private VENV := $(SERVE_VENV)
+serve: private PY := $(SERVE_VENV)/bin/python
+serve: serve-venv static migrate
 	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-false}" ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost}" \
 	    SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-false}" COOKIES_SECURE="$${COOKIES_SECURE:-false}" \
 	    TASKS_BACKEND="$${TASKS_BACKEND:-django_tasks_db.DatabaseBackend}" WEB_CONCURRENCY="$${WEB_CONCURRENCY:-2}" \
@@ -105,4 +144,4 @@ bench: static
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 build
+	rm -rf $(VENV) $(SERVE_VENV) staticfiles db.sqlite3 build

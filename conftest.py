@@ -24,7 +24,7 @@ def is_postgres():
 
 @pytest.fixture
 def demo_data(db):
-    """The data the migrations load (offer v1, the demo catalogue), back after a flush."""
+    """The real data the migrations load (the public offer v1), back after a flush."""
     from wallets.models import Offer
     from wallets.offer_v1 import load_offer
 
@@ -33,7 +33,8 @@ def demo_data(db):
 
 @pytest.fixture
 def catalogue(db, demo_data):
-    """The demo catalogue of the data migration (reloaded if a transactional test flushed it)."""
+    """The demo catalogue, as `manage.py demo` loads it (no migration does: tests that need
+    the providers ask for this fixture; the browser tests' live server sees it too)."""
     from providers import demo
     from providers.models import Category, Provider
     from wallets.models import Account

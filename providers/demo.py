@@ -1,7 +1,8 @@
-"""The demo catalogue: loaded by the data migration (so `make run` and the tests have it).
+"""The demo catalogue: loaded by `manage.py demo` (make run) and the tests' `catalogue` fixture.
 
-`load(Category, Provider, Account)` takes the model classes so that the migration can pass
-its historical models; it is idempotent (get-or-create by slug / code).
+Not by a migration: a production `migrate` installs the schema, the public offer and the staff
+groups, never these providers. `load(Category, Provider, Account)` takes the model classes
+(any model classes with these fields); it is idempotent (get-or-create by slug / code).
 """
 
 SOM = 100

@@ -61,11 +61,13 @@ def main():
     call_command("migrate", verbosity=0)
 
     from billing.services import payment_create, payment_token_new
+    from providers import demo
     from providers.models import Category, Provider
     from tests.factories import UserFactory
     from wallets import ledger, services
     from wallets.models import Account
 
+    demo.load(Category, Provider, Account)  # the «Другие» category (not in the migrations)
     other = Category.objects.get(slug="other")
     providers = []
     for n in range(100):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ["ky", "ru"]
-IGNORE = [".venv", "staticfiles", "build", "node_modules"]
+IGNORE = [".venv", ".venv-serve", "staticfiles", "build", "node_modules"]
 
 
 def makemessages() -> None:

@@ -65,7 +65,14 @@ def main() -> int:
                 print(f"{lang}: missing: {key!r}")
         po.save()
     subprocess.run(
-        [sys.executable, "manage.py", "compilemessages", "--ignore=.venv", "-v0"],
+        [
+            sys.executable,
+            "manage.py",
+            "compilemessages",
+            "--ignore=.venv",
+            "--ignore=.venv-serve",
+            "-v0",
+        ],
         cwd=ROOT,
         check=True,
     )

@@ -1,14 +1,9 @@
 from django.db import migrations
 
-
-def load_demo(apps, schema_editor):
-    from providers import demo
-
-    demo.load(
-        apps.get_model("providers", "Category"),
-        apps.get_model("providers", "Provider"),
-        apps.get_model("wallets", "Account"),
-    )
+# This migration used to load the demo catalogue, so every production `migrate` installed
+# the demo providers. The demo now comes from `manage.py demo` (make run, the tests' fixtures).
+# It stays, doing nothing, so that the databases that applied it keep a valid history
+# (0003 depends on it); the rows it once loaded are left alone: they may have payments.
 
 
 class Migration(migrations.Migration):
@@ -16,6 +11,4 @@ class Migration(migrations.Migration):
         ("providers", "0001_initial"),
     ]
 
-    operations = [
-        migrations.RunPython(load_demo, migrations.RunPython.noop),
-    ]
+    operations = []

@@ -25,7 +25,7 @@ def _ussd_settings(settings):
 
 @pytest.fixture
 def catalogue(db):
-    """The demo catalogue (normally loaded by a data migration) and the public offer."""
+    """The demo catalogue (as `manage.py demo` loads it) and the public offer."""
     demo.load(Category, Provider, Account)
     if Offer.objects.current() is None:
         Offer.objects.create(

@@ -1,8 +1,10 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from providers import demo
+from providers.models import Category, Provider
 from wallets import services
-from wallets.models import Offer, User
+from wallets.models import Account, Offer, User
 from wallets.money import format_som
 from wallets.phones import format_number
 
@@ -12,10 +14,14 @@ DEMO_BALANCE = 5_000_00
 
 
 class Command(BaseCommand):
-    help = "Create the demo wallet (idempotent) and print how to sign in."
+    help = (
+        "Load the demo catalogue and create the demo wallet (idempotent), then print how to "
+        "sign in. Development and tests only: a production database gets neither."
+    )
 
     def handle(self, *args, **options):
         with transaction.atomic():
+            demo.load(Category, Provider, Account)
             user = User.objects.filter(phone=DEMO_PHONE).first()
             if user is None:
                 user = User.objects.create_user(
