@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "providers",
     "billing",
     "ussd",
+    "qr",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,16 @@ USSD_SHARED_SECRET = env.str("USSD_SHARED_SECRET", default="dev-ussd-secret" if 
 USSD_ALLOWED_IPS = env.list("USSD_ALLOWED_IPS", default=[])
 # Where the public offer is published, as read out on the registration screen.
 USSD_OFFER_URL = env.str("USSD_OFFER_URL", default="kapchyk.kg/offer")
+
+# --- ELQR payment QR codes (qr/) ---
+# Our provider id in field 32 of the codes we issue: a code with it is ours to pay.
+ELQR_PROVIDER_ID = env.str("ELQR_PROVIDER_ID", default="kapchyk.kg")
+# The https address our links open in a browser: <router>#<payload>.
+ELQR_ROUTER_URL = env.str("ELQR_ROUTER_URL", default="https://qr.kapchyk.kg/")
+# Uploaded photos of codes: refused above this many bytes, and above this many pixels
+# (checked from the header before decoding, so a decompression bomb is never unpacked).
+QR_IMAGE_MAX_BYTES = env.int("QR_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+QR_IMAGE_MAX_PIXELS = env.int("QR_IMAGE_MAX_PIXELS", default=50_000_000)
 
 # --- allauth: phone-first sign-in ---
 ACCOUNT_ADAPTER = "wallets.adapter.AccountAdapter"
