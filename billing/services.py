@@ -621,7 +621,11 @@ def _owner_language(payment: Payment) -> str:
 def _sms_succeeded(payment_id: int) -> None:
     payment = Payment.objects.select_related("wallet__user", "provider").get(pk=payment_id)
     with translation.override(_owner_language(payment)):
-        send_sms(phone=payment.wallet.number, text=payment_sms_text(payment))
+        send_sms(
+            phone=payment.wallet.number,
+            text=payment_sms_text(payment),
+            secrets=[format_code(payment.code)],
+        )
 
 
 def _sms_failed(payment_id: int) -> None:
@@ -635,7 +639,7 @@ def _sms_failed(payment_id: int) -> None:
             "provider": payment.provider.name,
             "total": format_som(payment.total),
         }
-        send_sms(phone=payment.wallet.number, text=text)
+        send_sms(phone=payment.wallet.number, text=text, secrets=[format_code(payment.code)])
 
 
 # --- Favourites («Избранное») ---
