@@ -10,7 +10,6 @@ from django.utils import timezone
 from billing import services as billing_services
 from tests.factories import ProviderFactory, make_wallet
 from ussd import services as ussd_services
-
 from wallets.models import SmsMessage
 from wallets.sms import outbox_redact, send_sms
 
