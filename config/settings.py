@@ -149,14 +149,25 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "wallets:home"
 LOGOUT_REDIRECT_URL = "account_login"
 
+# --- Cache: rate limits (allauth's, ours) and the SMS caps live here ---
+# The embedded default is per-process memory. Production (DJANGO_DEBUG=false) needs one cache
+# shared by every process and machine, or «5 wrong passwords» becomes 5 per worker and a
+# restart clears every lock: Redis by default (CACHE_URL=redis://host:6379/0), or the
+# database (CACHE_URL=dbcache://kapchyk_cache after `manage.py createcachetable`).
+# `check --deploy` refuses a per-process cache (wallets.checks).
 CACHES = {
-    "default": {
-        "BACKEND": env.str(
-            "CACHE_BACKEND", default="django.core.cache.backends.locmem.LocMemCache"
-        ),
-        "LOCATION": env.str("CACHE_LOCATION", default="kapchyk"),
-    }
+    "default": env.cache_url(
+        "CACHE_URL", default="locmemcache://kapchyk" if DEBUG else "redis://127.0.0.1:6379/0"
+    )
 }
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # Django's own Redis client (the `redis` package), not django-redis; a Redis that does not
+    # answer fails the request within a second or two instead of hanging the worker.
+    CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 2, "socket_timeout": 2}
+    )
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="kapchyk")
 
 # --- Security: sessions, cookies, headers, Content Security Policy ---
 # A session ends after SESSION_COOKIE_AGE seconds without a request (sliding: a request
@@ -209,12 +220,15 @@ if not DEBUG:
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 
 # --- Background tasks (django.tasks) ---
-# Embedded default: run tasks in-process at once. Production: the database queue,
-# worked by `manage.py db_worker`.
+# Embedded default: run tasks in-process at once. Production (DJANGO_DEBUG=false): the
+# database queue, worked by `manage.py db_worker`.
 TASKS = {
     "default": {
         "BACKEND": env.str(
-            "TASKS_BACKEND", default="django.tasks.backends.immediate.ImmediateBackend"
+            "TASKS_BACKEND",
+            default="django.tasks.backends.immediate.ImmediateBackend"
+            if DEBUG
+            else "django_tasks_db.DatabaseBackend",
         ),
     }
 }
@@ -227,11 +241,30 @@ PAYMENT_RETRY_MAX_DELAY = env.float("PAYMENT_RETRY_MAX_DELAY", default=900.0)
 PAYMENT_LEASE = env.float("PAYMENT_LEASE", default=30.0)
 
 # --- SMS (pluggable like email backends) ---
-SMS_BACKEND = env.str("SMS_BACKEND", default="wallets.sms.ConsoleAndOutboxBackend")
+# Embedded default: the console and the outbox. Production (DJANGO_DEBUG=false) never prints
+# texts (codes, PINs): the HTTP gateway when SMS_GATEWAY_URL is set, else the outbox only
+# (read in the admin). `check --deploy` refuses a console backend (wallets.checks).
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="wallets.sms.ConsoleAndOutboxBackend"
+    if DEBUG
+    else "wallets.sms.HttpGatewayBackend"
+    if SMS_GATEWAY_URL
+    else "wallets.sms.OutboxBackend",
+)
 SMS_GATEWAY_USER = env.str("SMS_GATEWAY_USER", default="")
 SMS_GATEWAY_PASSWORD = env.str("SMS_GATEWAY_PASSWORD", default="")
 SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
+# Codes and PINs stay readable in the outbox this many seconds (where the outbox is how they
+# are read); a gateway's copy is masked at once (wallets.sms).
+SMS_OUTBOX_SECRET_TTL = env.int("SMS_OUTBOX_SECRET_TTL", default=15 * 60)
+# Caps on the SMS a visitor can have sent (sign-up and sign-in codes), counted in the cache:
+# per destination number a day, per client address an hour (across numbers), and an hourly
+# budget for all SMS together (past it: an ERROR log line, and no more visitor codes).
+SMS_CAP_PER_NUMBER_DAY = env.int("SMS_CAP_PER_NUMBER_DAY", default=10)
+SMS_CAP_PER_IP_HOUR = env.int("SMS_CAP_PER_IP_HOUR", default=10)
+SMS_BUDGET_PER_HOUR = env.int("SMS_BUDGET_PER_HOUR", default=1000)
 
 # --- USSD *900# gateway (ussd/): only the operator's gateway may call /ussd/ ---
 # The shared secret (header X-USSD-Secret or a `secret` parameter) and/or the gateway's

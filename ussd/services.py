@@ -156,7 +156,7 @@ def pin_issue(*, wallet: Wallet) -> bool:
         if issued:
             message = text("sms_pin", _language(wallet), pin=pin)
             number = wallet.number
-            transaction.on_commit(lambda: send_sms(phone=number, text=message))
+            transaction.on_commit(lambda: send_sms(phone=number, text=message, secrets=[pin]))
     if issued:
         wallet.refresh_from_db(fields=["pin_hash", "pin_failed_attempts", "pin_locked_until"])
     return bool(issued)

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import Offer, User, Wallet
-from .sms import send_sms
+from .sms import send_sms, sms_quota_consume
 
 # Where the phone step keeps the number typed (E.164) for the next step.
 PHONE_SESSION_KEY = "kapchyk_phone"
@@ -72,8 +72,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_verification_code_sms(self, user, phone, code, **kwargs):
         # The text is rendered now, in the visitor's language; it leaves after the commit.
+        # The SMS caps first (per number, per address, the hour's budget): past one, the
+        # visitor gets the 429 page saying which (wallets.middleware), and nothing is sent.
+        request = getattr(self, "request", None)
+        sms_quota_consume(phone=phone, ip=self.get_client_ip(request) if request else None)
         text = gettext("Kapchyk code: %(code)s. Do not tell it to anyone.") % {"code": code}
-        transaction.on_commit(partial(send_sms, phone=phone, text=text))
+        transaction.on_commit(partial(send_sms, phone=phone, text=text, secrets=[code]))
 
     def get_login_stages(self):
         return [

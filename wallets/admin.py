@@ -160,6 +160,7 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "phone", "text", "status", "backend"]
     list_filter = ["status", "backend"]
     search_fields = ["phone"]
+    exclude = ["masked"]
 
 
 @admin.register(AuditLog)

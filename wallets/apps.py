@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class WalletsConfig(AppConfig):
     name = "wallets"
     verbose_name = _("Wallets and money")
+
+    def ready(self):
+        from . import checks  # noqa: F401  registers the production checks

@@ -5,7 +5,11 @@ from django.shortcuts import render
 
 
 class RateLimited(Exception):
-    """Raised anywhere in a request that hit a limit; answered with the 429 page."""
+    """Raised anywhere in a request that hit a limit; answered with the 429 page.
+
+    `message` (optional, translated) says which limit, e.g. an SMS cap."""
+
+    message = ""
 
 
 class RateLimitedMiddleware:
@@ -21,7 +25,8 @@ class RateLimitedMiddleware:
         from allauth.core.exceptions import RateLimited as AllauthRateLimited
 
         if isinstance(exception, (RateLimited, AllauthRateLimited)):
-            return render(request, "429.html", status=429)
+            reason = getattr(exception, "message", "")
+            return render(request, "429.html", {"reason": reason}, status=429)
         return None
 
 

@@ -311,6 +311,9 @@ class SmsMessage(models.Model):
 
     phone = models.CharField(_("number"), max_length=16, db_index=True)
     text = models.TextField(_("text"))
+    # A message with a code or PIN: its text with them masked, waiting to replace `text`
+    # once the outbox copy is no longer needed (wallets.sms.outbox_redact); then empty.
+    masked = models.TextField(blank=True, default="", editable=False)
     backend = models.CharField(_("backend"), max_length=100, blank=True)
     status = models.CharField(_("status"), max_length=20, default="sent")
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
@@ -319,6 +322,13 @@ class SmsMessage(models.Model):
         verbose_name = _("SMS")
         verbose_name_plural = _("SMS outbox")
         ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=~models.Q(masked=""),
+                name="sms_secret_readable",
+            )
+        ]
 
     def __str__(self):
         return f"{self.phone}: {self.text[:40]}"

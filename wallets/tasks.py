@@ -7,10 +7,10 @@ from django.tasks import task
 def sms_deliver(message_id: int) -> str:
     """Send a queued SMS (wallets.sms.sms_queue) through the configured backend, once."""
     from .models import SmsMessage
-    from .sms import get_backend
+    from .sms import sms_deliver_now
 
     message = SmsMessage.objects.filter(pk=message_id, status="queued").first()
     if message is None:
         return "gone"
-    get_backend().deliver(message)
+    sms_deliver_now(message)
     return "sent"

@@ -51,9 +51,17 @@ def _owner_language(payment: Payment) -> str:
 def sms_succeeded(payment: Payment) -> None:
     """Queue the confirmation SMS; call it inside the transaction that settles `payment`."""
     with translation.override(_owner_language(payment)):
-        sms_queue(phone=payment.wallet.number, text=payment_sms_text(payment))
+        sms_queue(
+            phone=payment.wallet.number,
+            text=payment_sms_text(payment),
+            secrets=[format_code(payment.code)],
+        )
 
 
 def sms_failed(payment: Payment) -> None:
     with translation.override(_owner_language(payment)):
-        sms_queue(phone=payment.wallet.number, text=payment_failed_text(payment))
+        sms_queue(
+            phone=payment.wallet.number,
+            text=payment_failed_text(payment),
+            secrets=[format_code(payment.code)],
+        )

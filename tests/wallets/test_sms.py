@@ -1,11 +1,17 @@
+import datetime
 import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from django.utils import timezone
 
+from billing import services as billing_services
+from tests.factories import ProviderFactory, make_wallet
+from ussd import services as ussd_services
 from wallets.models import SmsMessage
-from wallets.sms import send_sms
+from wallets.sms import outbox_redact, send_sms
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +61,7 @@ def test_outbox_backend_stores_the_message():
 
 
 def test_console_backend_prints_and_stores(settings, capsys):
+    settings.DEBUG = True
     settings.SMS_BACKEND = "wallets.sms.ConsoleAndOutboxBackend"
     send_sms(phone="+996700000001", text="hello")
     assert "[SMS to +996700000001] hello" in capsys.readouterr().out
@@ -87,3 +94,106 @@ def test_http_gateway_failure_is_recorded_not_raised(settings):
         ("x", "failed"),
         ("y", "failed"),
     ]
+
+
+# --- Secrets stay out of the logs and out of the outbox once delivered ---
+
+
+def test_the_console_backend_prints_no_text_in_production(settings, capsys, caplog):
+    settings.DEBUG = False  # DJANGO_DEBUG=false (check --deploy refuses this backend there)
+    settings.SMS_BACKEND = "wallets.sms.ConsoleAndOutboxBackend"
+    with caplog.at_level(logging.DEBUG):
+        send_sms(phone="+996700000001", text="Kapchyk code: 654321.", secrets=["654321"])
+    out = capsys.readouterr()
+    assert "654321" not in out.out + out.err + caplog.text
+    assert "[SMS to +996700000001] (text not shown: DJANGO_DEBUG=false)" in out.out
+
+
+def test_a_gateway_gets_the_code_and_the_outbox_keeps_it_masked(settings, gateway, caplog):
+    settings.SMS_BACKEND = "wallets.sms.HttpGatewayBackend"
+    settings.SMS_GATEWAY_URL = gateway.url
+    with caplog.at_level(logging.DEBUG):
+        message = send_sms(
+            phone="+996220000001", text="Kapchyk code: 654321. Do not tell.", secrets=["654321"]
+        )
+    assert gateway.received[0][1]["text"] == "Kapchyk code: 654321. Do not tell."
+    stored = SmsMessage.objects.get()
+    assert (stored.text, stored.masked, stored.status) == (
+        "Kapchyk code: ***. Do not tell.",
+        "",
+        "sent",
+    )
+    assert message.text == stored.text
+    assert "654321" not in caplog.text
+
+
+def test_a_failed_gateway_send_does_not_keep_the_code_either(settings):
+    settings.SMS_BACKEND = "wallets.sms.HttpGatewayBackend"
+    settings.SMS_GATEWAY_URL = "http://127.0.0.1:9/refused"
+    send_sms(phone="+996220000001", text="PIN 4821", secrets=["4821"])
+    assert list(SmsMessage.objects.values_list("text", "status")) == [("PIN ***", "failed")]
+
+
+def test_the_outbox_keeps_a_code_readable_only_for_its_ttl(settings):
+    settings.SMS_OUTBOX_SECRET_TTL = 600
+    send_sms(phone="+996555000001", text="Код 123456", secrets=["123456"])
+    send_sms(phone="+996555000001", text="Оплачено 100,00 сом")  # nothing secret
+    assert outbox_redact() == 0
+    assert list(SmsMessage.objects.order_by("id").values_list("text", "masked")) == [
+        ("Код 123456", "Код ***"),
+        ("Оплачено 100,00 сом", ""),
+    ]
+    later = timezone.now() + datetime.timedelta(seconds=601)
+    assert outbox_redact(now=later) == 1
+    assert list(SmsMessage.objects.order_by("id").values_list("text", "masked")) == [
+        ("Код ***", ""),
+        ("Оплачено 100,00 сом", ""),
+    ]
+    assert outbox_redact(now=later) == 0
+
+
+def test_every_send_masks_the_outbox_codes_past_their_ttl(settings):
+    send_sms(phone="+996555000001", text="Код 123456", secrets=["123456"])
+    SmsMessage.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    send_sms(phone="+996555000002", text="hello")
+    assert SmsMessage.objects.get(phone="+996555000001").text == "Код ***"
+
+
+def test_the_sms_redact_command_masks_them_too(settings):
+    from django.core.management import call_command
+
+    send_sms(phone="+996555000001", text="Код 123456", secrets=["123456"])
+    settings.SMS_OUTBOX_SECRET_TTL = 0
+    call_command("sms_redact")
+    assert SmsMessage.objects.get().text == "Код ***"
+
+
+def test_the_ussd_pin_is_a_marked_secret(settings, django_capture_on_commit_callbacks):
+    settings.SMS_OUTBOX_SECRET_TTL = 0  # as a gateway would: masked at once
+    wallet = make_wallet()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ussd_services.pin_issue(wallet=wallet)
+    text = SmsMessage.objects.get(phone=wallet.number).text
+    assert (
+        text
+        == "Kapchyk: Ваш пин-код для *900#: ***. Никому его не сообщайте. Сменить: *900#, 8, 3."
+    )
+
+
+def test_the_payment_code_is_a_marked_secret(settings, gateway, django_capture_on_commit_callbacks):
+    settings.SMS_BACKEND = "wallets.sms.HttpGatewayBackend"
+    settings.SMS_GATEWAY_URL = gateway.url
+    wallet = make_wallet(balance=1_000_00)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = billing_services.payment_create(
+            wallet=wallet,
+            provider=ProviderFactory(),
+            account="01234567890123",
+            amount=100_00,
+            token=billing_services.payment_token_new(wallet=wallet),
+        )
+    assert payment.status == "succeeded"
+    assert payment.display_code in gateway.received[0][1]["text"]
+    stored = SmsMessage.objects.get(phone=wallet.number).text
+    assert payment.display_code not in stored and payment.code not in stored
+    assert "Код платежа ***." in stored

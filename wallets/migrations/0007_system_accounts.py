@@ -13,6 +13,6 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("wallets", "0005_staff_groups")]
+    dependencies = [("wallets", "0006_sms_masked")]
 
     operations = [migrations.RunPython(create, migrations.RunPython.noop)]
