@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('billing', '0003_payment_gateway_fields'),
         ('providers', '0004_gateway_settings'),
-        ('wallets', '0006_system_accounts'),
+        ('wallets', '0007_system_accounts'),
     ]
 
     operations = [
