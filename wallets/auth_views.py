@@ -24,7 +24,6 @@ from allauth.account.internal.flows.email_verification import (
     send_verification_email_to_address,
 )
 from allauth.account.internal.flows.login import perform_login
-from allauth.account.internal.flows.manage_email import sync_user_email_address
 from allauth.account.internal.stagekit import clear_login
 from allauth.account.mixins import NextRedirectMixin
 from allauth.account.models import EmailAddress, Login
@@ -245,13 +244,13 @@ class PasswordResetView(FormView):
     def get_initial(self):
         return {"phone": self.request.session.get(PHONE_SESSION_KEY, "")}
 
-    def post(self, request, *args, **kwargs):
-        limited = ratelimit.consume_or_429(
-            request, action="reset_password", key=request.POST.get("phone", "")
-        )
-        return limited or super().post(request, *args, **kwargs)
-
     def form_valid(self, form):
+        # ACCOUNT_RATE_LIMITS["reset_password"]: per address, and per number however typed.
+        limited = ratelimit.consume_or_429(
+            self.request, action="reset_password", key=form.cleaned_data["phone"]
+        )
+        if limited:
+            return limited
         PasswordResetBySms.initiate(
             request=self.request, user=form.user, phone=form.cleaned_data["phone"]
         )
@@ -336,7 +335,8 @@ class EmailChangeView(FormView):
     form_class = EmailChangeForm
 
     def dispatch(self, request, *args, **kwargs):
-        sync_user_email_address(request.user)
+        if request.user.is_authenticated:
+            services.email_address_sync(user=request.user)
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
@@ -355,8 +355,10 @@ class EmailChangeView(FormView):
         user = self.request.user
         address = EmailAddress.objects.filter(user_id=user.pk, email=email).first()
         if address is None:
-            EmailAddress.objects.add_new_email(self.request, user, email)
-        elif not send_verification_email_to_address(self.request, address):
+            # One change at a time: a newer address replaces the one still waiting.
+            EmailAddress.objects.filter(user_id=user.pk, primary=False, verified=False).delete()
+            address = EmailAddress.objects.create(user=user, email=email)
+        if not send_verification_email_to_address(self.request, address):
             # The link to this address left minutes ago (allauth's "confirm_email" limit).
             messages.info(
                 self.request,
