@@ -289,7 +289,14 @@ ACCOUNT_ADAPTER = "wallets.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"phone"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email*", "password1*", "password2*"]
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# The email is a contact, never the key to a wallet: a new address is used only once its
+# link is opened (a signed-in owner changes it with the password, wallets.auth_views), and
+# the owner gets an SMS when it changes.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # mail scanners open links; a person presses «Confirm»
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "account_email"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
 ACCOUNT_LOGOUT_ON_GET = False
@@ -302,9 +309,12 @@ ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = False
 # Wallets are told apart by number; one email may serve a family's several wallets.
-# Password reset is by email link (allauth's; the email is asked at registration).
+# Password reset is by a code sent by SMS to the wallet's number (wallets.auth_views), never
+# by an email link alone: 3 wrong codes end it, a code lasts PASSWORD_RESET_CODE_TIMEOUT s.
 ACCOUNT_UNIQUE_EMAIL = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Kapchyk] "
+ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT = env.int("PASSWORD_RESET_CODE_TIMEOUT", default=600)
 ACCOUNT_FORMS = {"reset_password_from_key": "wallets.auth_forms.ResetPasswordKeyForm"}
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/key",
@@ -317,6 +327,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Rate of the phone-first step (our own, the same shape as allauth's).
 KAPCHYK_PHONE_STEP_RATE = env.str("KAPCHYK_PHONE_STEP_RATE", default="20/m/ip")
+# SMS codes that let a signed-in user set up an authenticator app (config/staff.py).
+KAPCHYK_TOTP_SMS_RATE = "3/10m/key"
 
 # --- Staff: the admin (ADMIN_URL) needs a second factor, an authenticator app (TOTP) ---
 # Recovery codes for a lost phone. See config/staff.py and the README's «Staff».
@@ -332,16 +344,29 @@ MFA_FORMS = {
 # X-Forwarded-For, set TRUSTED_PROXY_COUNT=N; 0 uses the connection's address.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-MAILERS = {
-    "default": {
-        "BACKEND": env.str(
-            "EMAIL_BACKEND",
-            default="django.core.mail.backends.console.EmailBackend"
-            if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend",
-        )
+# --- E-mail (Django 6.1 MAILERS): the console in development, SMTP in production ---
+# SMTP is set by EMAIL_HOST (default localhost, a local MTA), EMAIL_PORT (25; 587 with
+# EMAIL_USE_TLS, 465 with EMAIL_USE_SSL), EMAIL_HOST_USER / EMAIL_HOST_PASSWORD and
+# EMAIL_TIMEOUT seconds. Letters leave after the commit; a failed delivery is logged, never
+# a 500 (wallets.adapter.AccountAdapter.send_mail).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND}}
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env.str("EMAIL_HOST", default="localhost"),
+        "port": env.int("EMAIL_PORT", default=None),
+        "username": env.str("EMAIL_HOST_USER", default=""),
+        "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+        "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+        "use_ssl": env.bool("EMAIL_USE_SSL", default=False),
+        "timeout": env.float("EMAIL_TIMEOUT", default=10.0),
     }
-}
+del EMAIL_BACKEND  # MAILERS replaces the deprecated EMAIL_* settings
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kapchyk <noreply@kapchyk.kg>")
 
 # Support contacts shown in the footer (flows.md).

@@ -5,10 +5,18 @@ lost phone. allauth records every authentication method of a session
 (allauth.account.authentication); the admin opens only for an active staff member whose
 session holds an "mfa" record (`mfa_passed`). Staff without an authenticator are sent to
 set one up first; setting it up proves the app with a code, so it counts as the factor.
+
+Setting an app up needs a one-time code sent by SMS to the user's own number first
+(EnrolBySmsView): a password alone, in whoever's hands, cannot enrol a new app.
 """
+
+import secrets
+import time
+from functools import partial
 
 from allauth.account.authentication import get_authentication_records
 from allauth.account.internal.flows.login import record_authentication
+from allauth.core import ratelimit
 from allauth.core.exceptions import RateLimited
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.base.forms import AuthenticateForm as AllauthAuthenticateForm
@@ -17,9 +25,20 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp import views as totp_views
 from allauth.mfa.totp.forms import ActivateTOTPForm as AllauthActivateTOTPForm
 from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.decorators.cache import never_cache
 
-from wallets.auth_forms import WalletNumberField
+from wallets.auth_forms import SmsCodeForm, WalletNumberField
+from wallets.sms import send_sms
 
 MFA_METHOD = "mfa"
 
@@ -107,9 +126,102 @@ class ActivateTOTPForm(_LimitIs429, AllauthActivateTOTPForm):
     pass
 
 
+# The SMS step before an app is set up: {"user_id", "code", "at", "failed", "proven"}.
+ENROL_SESSION_KEY = "kapchyk_totp_enrolment"
+ENROL_CODE_TIMEOUT = 10 * 60  # seconds: to type the code, then to set the app up
+ENROL_MAX_ATTEMPTS = 3
+
+
+def _enrolment(request) -> dict | None:
+    state = request.session.get(ENROL_SESSION_KEY)
+    if (
+        not state
+        or state.get("user_id") != str(request.user.pk)
+        or time.time() - state.get("at", 0) > ENROL_CODE_TIMEOUT
+    ):
+        return None
+    return state
+
+
+def enrolment_proven(request) -> bool:
+    """Has the signed-in user typed, in this session, the code sent to their number?"""
+    state = _enrolment(request)
+    return bool(state and state.get("proven"))
+
+
+@method_decorator([never_cache, login_required], name="dispatch")
+class EnrolBySmsView(View):
+    """Before an authenticator app is set up: a code by SMS to the user's number."""
+
+    template_name = "mfa/totp/enrol_sms.html"
+
+    def get(self, request):
+        if enrolment_proven(request):
+            return redirect("mfa_activate_totp")
+        return self.render(SmsCodeForm(expected=""))
+
+    def post(self, request):
+        state = _enrolment(request)
+        if request.POST.get("action") == "send":
+            limited = ratelimit.consume_or_429(
+                request,
+                action="totp_sms",
+                key=str(request.user.pk),
+                config={"totp_sms": settings.KAPCHYK_TOTP_SMS_RATE},
+            )
+            if limited:
+                return limited
+            code = f"{secrets.randbelow(10**6):06d}"
+            request.session[ENROL_SESSION_KEY] = {
+                "user_id": str(request.user.pk),
+                "code": code,
+                "at": time.time(),
+                "failed": 0,
+                "proven": False,
+            }
+            text = gettext(
+                "Kapchyk: code %(code)s to set up an authenticator app. Do not tell it to "
+                "anyone; if you did not ask for it, call the security officer."
+            ) % {"code": code}
+            transaction.on_commit(
+                partial(send_sms, phone=request.user.phone, text=text, secrets=[code])
+            )
+            return redirect("kapchyk_totp_sms")
+        form = SmsCodeForm(request.POST, expected=(state or {}).get("code", ""))
+        if state is None:
+            messages.error(request, gettext("The code has expired. Request a new one."))
+            return redirect("kapchyk_totp_sms")
+        if form.is_valid():
+            state.update(proven=True, at=time.time(), code="")
+            request.session[ENROL_SESSION_KEY] = state
+            return redirect("mfa_activate_totp")
+        state["failed"] += 1
+        if state["failed"] >= ENROL_MAX_ATTEMPTS:
+            request.session.pop(ENROL_SESSION_KEY, None)
+            messages.error(request, gettext("Too many wrong codes. Request a new one."))
+            return redirect("kapchyk_totp_sms")
+        request.session[ENROL_SESSION_KEY] = state
+        return self.render(form, sent=True)
+
+    def render(self, form, sent=None):
+        if sent is None:
+            state = _enrolment(self.request)
+            sent = bool(state and state.get("code"))
+        return TemplateResponse(self.request, self.template_name, {"form": form, "sent": sent})
+
+
+enrol_by_sms = EnrolBySmsView.as_view()
+
+
 class ActivateTOTPView(totp_views.ActivateTOTPView):
     """allauth's «activate an authenticator app»; the code that proves the new app also
-    counts as this session's second factor (the admin opens right after)."""
+    counts as this session's second factor (the admin opens right after). Only after the
+    SMS code of EnrolBySmsView."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not enrolment_proven(request):
+            return redirect("kapchyk_totp_sms")
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -126,6 +238,7 @@ class ActivateTOTPView(totp_views.ActivateTOTPView):
             record_authentication(
                 self.request, user, MFA_METHOD, id=totp.pk, type=totp.type, activated=True
             )
+            self.request.session.pop(ENROL_SESSION_KEY, None)
         return response
 
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("wallets.auth_urls")),  # phone-first sign-in, before allauth's
     # Setting up an authenticator app also counts as the session's second factor (staff).
     path("accounts/2fa/totp/activate/", staff.activate_totp, name="mfa_activate_totp"),
+    # …after a code sent by SMS to the user's own number.
+    path("accounts/2fa/totp/activate/sms/", staff.enrol_by_sms, name="kapchyk_totp_sms"),
     path("accounts/", include("allauth.urls")),
     path("services/", include("providers.urls")),
     path("pay/", include("billing.urls")),

@@ -50,3 +50,29 @@ def staff_login(client, user) -> None:
     ]
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session.save()
+
+
+ENROL_SMS = "/accounts/2fa/totp/activate/sms/"
+
+
+def sms_enrolment_code(client, user) -> str:
+    """Ask, as the signed-in `user`, for the SMS code that opens the authenticator set-up;
+    returns the code the SMS carried (the outbox backend keeps it)."""
+    import re
+
+    from django.test import TestCase
+
+    from wallets.models import SmsMessage
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(ENROL_SMS, {"action": "send"})
+    assert response.status_code == 302, response.status_code
+    sms = SmsMessage.objects.filter(phone=user.phone).order_by("-id").first()
+    return re.search(r"\b(\d{6})\b", sms.text)[1]
+
+
+def pass_sms_enrolment(client, user) -> None:
+    """The SMS step before an authenticator app is set up, done right."""
+    code = sms_enrolment_code(client, user)
+    response = client.post(ENROL_SMS, {"action": "verify", "code": code})
+    assert response["Location"] == "/accounts/2fa/totp/activate/"

@@ -5,6 +5,7 @@ password at once: they wait, hashed, in the sign-in state until the SMS code pro
 number (see PhoneVerificationStage). So typing someone else's number changes nothing.
 """
 
+import logging
 from functools import partial
 
 # allauth's flows must load before allauth.account.stages, or importing this adapter first
@@ -26,12 +27,41 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import Offer, User, Wallet
+from .phones import format_number
 from .sms import send_sms, sms_quota_consume
+
+logger = logging.getLogger(__name__)
 
 # Where the phone step keeps the number typed (E.164) for the next step.
 PHONE_SESSION_KEY = "kapchyk_phone"
 # Key in allauth's Login.state holding a registration waiting for its SMS code.
 REGISTRATION_STATE_KEY = "kapchyk_registration"
+
+
+EMAIL_CHANGED_SMS = _(
+    "Kapchyk: the email of wallet %(number)s is now %(email)s. If it was not you, change "
+    "the password and call support."
+)
+PASSWORD_CHANGED_SMS = _(
+    "Kapchyk: the password of wallet %(number)s has been changed. If it was not you, "
+    "recover it by SMS and call support."
+)
+
+
+def owner_sms(user: User, text, **params) -> None:
+    """Tell the owner of `user` by SMS to the wallet's number, in their language, on commit."""
+    if not user.phone:
+        return
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        body = str(text) % {"number": format_number(user.phone), **params}
+    transaction.on_commit(partial(send_sms, phone=user.phone, text=body))
+
+
+def _deliver_mail(message, template_prefix: str) -> None:
+    try:
+        message.send()
+    except Exception as exc:  # a mail server down or misconfigured must not fail the page
+        logger.error("E-mail %s not delivered: %s", template_prefix, type(exc).__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -111,12 +141,30 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def set_password(self, user, password):
         super().set_password(user, password)
-        # A new password (reset by email) lifts the lock of failed logins on the number.
+        # A new password (changed, or reset by SMS code) lifts the lock of failed logins on
+        # the number, and the owner hears of it on the wallet's number.
         ratelimit.clear(
             self.request,
             action="login_failed",
             key=self._get_login_attempts_cache_key(self.request, phone=user.phone),
         )
+        owner_sms(user, PASSWORD_CHANGED_SMS)
+
+    # --- email: a contact that is used once its link is opened ---
+
+    def send_mail(self, template_prefix, email, context):
+        # Rendered now, in the visitor's language; it leaves after the commit, and a mail
+        # server that is down or refuses is logged instead of failing the page.
+        message = self.render_mail(template_prefix, email, context)
+        transaction.on_commit(partial(_deliver_mail, message, template_prefix))
+
+    def confirm_email(self, request, email_address):
+        before = User.objects.filter(pk=email_address.user_id).values_list("email", flat=True)
+        before = before.first()
+        confirmed = super().confirm_email(request, email_address)
+        if confirmed and email_address.email != before:
+            owner_sms(email_address.user, EMAIL_CHANGED_SMS, email=email_address.email)
+        return confirmed
 
     # --- signing in ---
 

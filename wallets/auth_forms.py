@@ -166,3 +166,82 @@ class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
         self.fields["password1"].help_text = PASSWORD_HELP
         for field in self.fields.values():
             field.widget.attrs.pop("placeholder", None)
+
+
+class EmailChangeForm(forms.Form):
+    """A new email for a signed-in owner: the password again, then a link to the address."""
+
+    email = forms.EmailField(
+        label=_("New email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("To change the email, confirm that it is you."),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_email(self):
+        from allauth.account.models import EmailAddress
+
+        email = self.cleaned_data["email"].lower()
+        if EmailAddress.objects.filter(user_id=self.user.pk, email=email, verified=True):
+            raise forms.ValidationError(
+                _("This is already the confirmed email of your wallet."), code="same"
+            )
+        return email
+
+    def clean_password(self):
+        from allauth.account.adapter import get_adapter
+
+        password = self.cleaned_data["password"]
+        # Counted with the sign-in's wrong passwords: the 6th in 5 minutes → the 429 page.
+        if not get_adapter().reauthenticate(self.user, password):
+            raise forms.ValidationError(_("Incorrect password."), code="incorrect_password")
+        return password
+
+
+class PasswordResetPhoneForm(forms.Form):
+    phone = WalletNumberField(help_text=_("We will send an SMS with a code to this number."))
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        self.user = web_account(phone)
+        if self.user is None:
+            # The phone step tells the same: a number without a web account registers.
+            raise forms.ValidationError(
+                _("This number has no web account. Sign in with it to register."),
+                code="unknown",
+            )
+        return phone
+
+
+class SmsCodeForm(forms.Form):
+    """A 6-digit code sent by SMS, checked against `expected` (empty: nothing was sent)."""
+
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
+        error_messages={"required": _("Enter the code from the SMS.")},
+    )
+
+    def __init__(self, *args, expected: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+
+    def clean_code(self):
+        import hmac
+
+        code = "".join(self.cleaned_data["code"].split())
+        if not self.expected or not hmac.compare_digest(code.encode(), self.expected.encode()):
+            raise forms.ValidationError(_("Incorrect code."), code="incorrect_code")
+        return code

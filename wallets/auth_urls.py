@@ -1,7 +1,7 @@
 """Kapchyk's sign-in pages; included under accounts/ before allauth's, so they take over
 allauth's URL names where they share them (account_login, account_signup, …)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import auth_views
 
@@ -11,4 +11,22 @@ urlpatterns = [
     path("signup/", auth_views.RegistrationView.as_view(), name="account_signup"),
     path("phone/verify/", auth_views.verify_phone, name="account_verify_phone"),
     path("phone/change/", auth_views.change_phone, name="account_change_phone"),
+    path("email/", auth_views.EmailChangeView.as_view(), name="account_email"),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="account_reset_password"),
+    path(
+        "password/reset/code/",
+        auth_views.PasswordResetCodeView.as_view(),
+        name="kapchyk_reset_code",
+    ),
+    path(
+        "password/reset/new/", auth_views.PasswordResetNewView.as_view(), name="kapchyk_reset_new"
+    ),
+    path(
+        "password/reset/done/", auth_views.password_reset_done, name="account_reset_password_done"
+    ),
+    re_path(
+        r"^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+        auth_views.password_reset_link,
+        name="account_reset_password_from_key",
+    ),
 ]

@@ -107,8 +107,26 @@ def web_account_register(*, user: User, email: str, password_hash: str, offer: O
             email=email, password=password_hash, phone_verified=True
         )
         user.email, user.password, user.phone_verified = email, password_hash, True
+        email_address_sync(user=user)
         offer_accept(user=user, offer=offer)
         return wallet_open(user=user)
+
+
+def email_address_sync(*, user: User):
+    """allauth's EmailAddress row for `user.email`: there, and primary (unverified until
+    its link is opened). Addresses waiting for their link stay as they are."""
+    from allauth.account.models import EmailAddress
+
+    if not user.email:
+        return None
+    address, _created = EmailAddress.objects.get_or_create(
+        user=user, email=user.email.lower(), defaults={"primary": True}
+    )
+    if not address.primary:
+        EmailAddress.objects.filter(user=user, primary=True).update(primary=False)
+        EmailAddress.objects.filter(pk=address.pk).update(primary=True)
+        address.primary = True
+    return address
 
 
 def sessions_end_others(*, user: User, keep_session_key: str | None) -> None:

@@ -6,13 +6,14 @@ import re
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, TOTP, generate_totp_secret
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import clear_url_caches, reverse
 
 from tests.factories import PASSWORD, UserFactory, make_wallet
-from tests.staff import current_totp, wrong_totp
+from tests.staff import ENROL_SMS, current_totp, pass_sms_enrolment, sms_enrolment_code, wrong_totp
+from wallets.models import SmsMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,8 @@ def test_first_sign_in_sets_up_the_authenticator_then_opens_the_admin(client):
     # Signed in with the password only: the admin stays shut and asks for an app first.
     assert client.get(ADMIN)["Location"] == f"{LOGIN}?next={ADMIN}"
     assert client.get(f"{LOGIN}?next={ADMIN}")["Location"] == ACTIVATE
+    assert client.get(ACTIVATE)["Location"] == ENROL_SMS  # a code by SMS first
+    pass_sms_enrolment(client, user)
     setup = client.get(ACTIVATE)
     html = setup.content.decode()
     assert setup.status_code == 200
@@ -96,6 +99,60 @@ def test_first_sign_in_sets_up_the_authenticator_then_opens_the_admin(client):
     assert len(codes) == 10
     assert f'href="{ADMIN}"' in codes_page.content.decode()  # «Continue to the admin»
     assert client.get(ADMIN).status_code == 200
+
+
+def test_setting_up_an_app_needs_the_code_sent_by_sms_to_the_staff_number(client):
+    """Before: the password alone let whoever signed in first enrol their own app."""
+    user = staff()
+    sign_in(client)
+    page = client.get(ENROL_SMS)
+    assert page.status_code == 200
+    assert "+996 555 700 001" in page_text(page)
+    assert "<svg" not in page.content.decode()  # no secret before the SMS code
+    # Without the code the set-up shows no secret and enrols nothing, whatever is posted.
+    assert client.get(ACTIVATE)["Location"] == ENROL_SMS
+    secret = generate_totp_secret()
+    session = client.session
+    session[SECRET_SESSION_KEY] = secret  # as if a page had shown it
+    session.save()
+    assert client.post(ACTIVATE, {"code": current_totp(secret)})["Location"] == ENROL_SMS
+    assert not Authenticator.objects.filter(user=user).exists()
+
+    code = sms_enrolment_code(client, user)
+    (sms,) = SmsMessage.objects.filter(phone=STAFF_PHONE)
+    assert sms.text.startswith(f"Капчык: код {code} для подключения приложения-аутентификатора.")
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    response = client.post(ENROL_SMS, {"action": "verify", "code": wrong})
+    assert "Неверный код." in page_text(response)
+    assert client.get(ACTIVATE)["Location"] == ENROL_SMS
+    # The third wrong code voids it; the right one no longer works.
+    client.post(ENROL_SMS, {"action": "verify", "code": wrong})
+    client.post(ENROL_SMS, {"action": "verify", "code": wrong})
+    assert client.post(ENROL_SMS, {"action": "verify", "code": code})["Location"] == ENROL_SMS
+    assert client.get(ACTIVATE)["Location"] == ENROL_SMS
+
+    pass_sms_enrolment(client, user)
+    assert "<svg" in client.get(ACTIVATE).content.decode()
+
+
+def test_the_enrolment_code_is_only_for_the_session_and_the_user_it_was_sent_to(client):
+    user = staff()
+    sign_in(client)
+    code = sms_enrolment_code(client, user)
+    other = Client()
+    UserFactory(phone="+996555700002", is_staff=True)
+    sign_in(other, typed="0555 700 002")
+    assert other.post(ENROL_SMS, {"action": "verify", "code": code})["Location"] == ENROL_SMS
+    assert other.get(ACTIVATE)["Location"] == ENROL_SMS
+
+
+def test_enrolment_codes_are_sent_at_most_three_times_in_ten_minutes(client):
+    user = staff()
+    sign_in(client)
+    for _ in range(3):
+        sms_enrolment_code(client, user)
+    assert is_429(client.post(ENROL_SMS, {"action": "send"}))
+    assert SmsMessage.objects.filter(phone=STAFF_PHONE).count() == 3
 
 
 def test_sign_in_with_the_authenticator_code(client, settings):

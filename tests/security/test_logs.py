@@ -10,7 +10,7 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
 from tests.factories import PASSWORD, UserFactory
-from tests.staff import current_totp, wrong_totp
+from tests.staff import ENROL_SMS, current_totp, sms_enrolment_code, wrong_totp
 from tests.test_logging import _everything_logged, assert_absent, production_log
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,8 @@ def test_admin_sign_in_logs_no_secret(caplog):
         client = Client()
         client.post("/admin/login/", {"username": staff.phone, "password": "wrongPass77"})
         client.post("/admin/login/", {"username": staff.phone, "password": PASSWORD})
+        sms_code = sms_enrolment_code(client, staff)
+        client.post(ENROL_SMS, {"action": "verify", "code": sms_code})
         page = client.get("/accounts/2fa/totp/activate/").content.decode()
         secret = re.search(r"<code>([A-Z2-7]{32})</code>", page)[1]
         bad = wrong_totp(secret)
@@ -40,5 +42,5 @@ def test_admin_sign_in_logs_no_secret(caplog):
 
     logged = _everything_logged(caplog, lines)
     assert "kapchyk.request" in logged
-    for secret_text in (PASSWORD, "wrongPass77", secret, bad, first, *recovery):
+    for secret_text in (PASSWORD, "wrongPass77", sms_code, secret, bad, first, *recovery):
         assert_absent(secret_text, logged)

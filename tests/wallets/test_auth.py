@@ -4,7 +4,6 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -457,52 +456,7 @@ def test_signed_in_owners_skip_the_sign_in_pages(client):
     assert client.get(VERIFY).status_code == 404
 
 
-# --- password reset (by email link), logout ---
-
-
-def test_password_reset_by_email_link(client):
-    wallet = make_wallet()
-    user = wallet.user
-    phone_step(client, wallet.number)
-    # Five wrong passwords: one more would lock the number.
-    for _ in range(5):
-        client.post(PASSWORD_STEP, {"password": "wrong-pass1"})
-
-    page = client.get(reverse("account_reset_password"))
-    assert "Восстановление пароля" in page_text(page)
-    assert '<label for="id_email">Email</label>' in page.content.decode()
-    response = client.post(reverse("account_reset_password"), {"email": user.email.upper()})
-    assert response["Location"] == reverse("account_reset_password_done")
-    assert "Мы отправили вам письмо." in page_text(client.get(response["Location"]))
-
-    assert len(mail.outbox) == 1
-    letter = mail.outbox[0]
-    assert letter.to == [user.email]
-    assert letter.subject.startswith("[Kapchyk] ")
-    link = re.search(r"https?://testserver(/accounts/password/reset/key/\S+/)", letter.body)[1]
-
-    form_page = client.get(link, follow=True)
-    assert "Новый пароль" in page_text(form_page)
-    set_url = form_page.redirect_chain[-1][0]
-    short = client.post(set_url, {"password1": "new2026", "password2": "new2026"})
-    assert "Введённый пароль слишком короткий." in page_text(short)
-    assert client.post(set_url, {"password1": "newpass2026", "password2": "newpass2026"})[
-        "Location"
-    ] == reverse("account_reset_password_from_key_done")
-    user.refresh_from_db()
-    assert user.check_password("newpass2026")
-    # A used link does not work twice.
-    assert "Ссылка не работает" in page_text(client.get(link, follow=True))
-
-    # The new password signs in, and the failed attempts before the reset are forgiven.
-    phone_step(client, wallet.number)
-    assert client.post(PASSWORD_STEP, {"password": PASSWORD}).status_code == 200
-    assert client.post(PASSWORD_STEP, {"password": "newpass2026"})["Location"] == HOME
-
-
-def test_password_reset_for_an_unknown_email_reveals_nothing(client):
-    response = client.post(reverse("account_reset_password"), {"email": "nobody@example.kg"})
-    assert response["Location"] == reverse("account_reset_password_done")
+# --- password reset (by an SMS code: tests/security/test_account_recovery.py), logout ---
 
 
 def test_logout_needs_a_post(client):
