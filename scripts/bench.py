@@ -95,7 +95,9 @@ def recreate(db):
 
 
 def run_group(command, *, timeout, **kwargs):
-    """Run `command` in its own process group; on a timeout the whole group is killed."""
+    """Run `command` in its own process group and return its output; on a timeout the whole
+    group is killed."""
+    kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **kwargs}
     process = subprocess.Popen(command, start_new_session=True, **kwargs)
     try:
         out, err = process.communicate(timeout=timeout)
@@ -427,9 +429,6 @@ def peer(python, db, kinds):
         cwd=ROOT,
         env=env,
         timeout=240 + len(kinds) * 3 * (SECONDS + WARMUP),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     found = {}
     for line in out.splitlines():
@@ -519,13 +518,11 @@ def pgbench():
     db = DBNAME + "_pgbench"
     recreate(db)
     try:
-        run_group(["pgbench", *PG, "-i", "-s", "10", "-q", db], timeout=300, capture_output=True)
+        run_group(["pgbench", *PG, "-i", "-s", "10", "-q", db], timeout=300)
         out = run_group(
             ["pgbench", *PG, "-n", "-b", "tpcb-like", "-c", str(PROCS), "-j", str(PROCS)]
             + ["-T", str(max(1, round(SECONDS))), db],
             timeout=120 + SECONDS,
-            capture_output=True,
-            text=True,
         )
         return float(re.search(r"tps = ([\d.]+)", out).group(1))
     finally:
@@ -549,6 +546,7 @@ def main():
 
     say(f"make bench: {PROCS} processes, {SECONDS:g} s per figure after {WARMUP:g} s warm-up")
     providers, pools, solo, web_wallets = setup()
+    say(f"(set up in {time.monotonic() - started:.0f} s)")
     fig = Figures()
 
     counted = fig.measure("one payment", lambda: one_payment(solo, providers[0]))
