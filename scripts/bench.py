@@ -26,6 +26,7 @@ recreated, with _plain, _hordak and _pgbench beside it), BENCH_SECONDS, BENCH_PR
 BENCH_WARMUP, BENCH_PORT (9710, for `make serve`).
 """
 
+import functools
 import inspect
 import json
 import os
@@ -191,11 +192,18 @@ def setup():
     return providers, pools[:PROCS], pools[PROCS], web
 
 
+@functools.cache
+def quote_bound():
+    from billing.services import payment_token_new
+
+    return "quote" in inspect.signature(payment_token_new).parameters
+
+
 def token_for(wallet, provider):
     """The confirm page's token («Далее»): bound to the quote where the API can bind one."""
     from billing.services import payment_quote, payment_token_new
 
-    if "quote" in inspect.signature(payment_token_new).parameters:
+    if quote_bound():
         quote = payment_quote(
             wallet=wallet, provider=provider, account="123456", amount=AMOUNT, check=False
         )
@@ -455,19 +463,22 @@ def serve():
         start_new_session=True,
     )
     log.close()
-    deadline = time.monotonic() + 300
-    probe = client.Browser(HOST, PORT)
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"make serve exited {server.returncode}: see {SERVE_LOG}")
-        try:
-            if probe.request("GET", "/healthz")[0] == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.5)
-    stop_group(server)
-    raise RuntimeError(f"make serve did not answer /healthz in 300 s: see {SERVE_LOG}")
+    try:
+        deadline = time.monotonic() + 300
+        probe = client.Browser(HOST, PORT)
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"make serve exited {server.returncode}: see {SERVE_LOG}")
+            try:
+                if probe.request("GET", "/healthz")[0] == 200:
+                    return server
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"make serve did not answer /healthz in 300 s: see {SERVE_LOG}")
+    except BaseException:
+        stop_group(server)
+        raise
 
 
 def web(wallets, providers):
@@ -553,11 +564,14 @@ def main():
     statements, commits, real_commits, seen, py_ms = counted or (None,) * 5
     if counted:
         say(
-            f"one payment (payment_create, internal provider, steady state): "
+            "one payment (payment_create, internal provider, steady state, token "
+            f"{'bound to its quote' if quote_bound() else 'without a quote'}): "
             f"{statements:.1f} statements, {commits:.2f} commits ({real_commits:.2f} COMMIT"
             f" + {commits - real_commits:.2f} autocommitted statements"
             + (f"; PostgreSQL counted {seen:.2f})" if seen is not None else ")")
         )
+        if seen is not None and abs(seen - commits) > 0.05:
+            say("  (the two commit counts differ: was anything else connected to the database?)")
         say(f"Python CPU of one payment_create: {py_ms:.1f} ms (median of 5 batches of 40)")
 
     def shown(label, value, unit="/s"):
