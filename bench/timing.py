@@ -73,6 +73,21 @@ def _side(function, barrier, stop):
     function(stop)
 
 
+def _first_error(results):
+    """The failure that broke the barrier, not the others' BrokenBarrierError."""
+    errors = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            error = results.get(timeout=max(0.1, deadline - time.monotonic()))[3]
+        except queue.Empty:
+            break
+        if error and "BrokenBarrierError" not in error:
+            return error
+        errors.append(error)
+    return next(filter(None, errors), "(no report)")
+
+
 def measure(make_op, *, procs, seconds, warmup=1.0, threads=1, side=None, after=None):
     """Run the ops made by `make_op(i)` — each called with a running number — in `procs`
     forked processes of `threads` threads for `warmup` + `seconds`; return the operations/s
@@ -102,11 +117,9 @@ def measure(make_op, *, procs, seconds, warmup=1.0, threads=1, side=None, after=
         try:
             barrier.wait(SETUP_TIMEOUT)
         except threading.BrokenBarrierError:
-            try:
-                error = results.get(timeout=10)[3]
-            except queue.Empty:
-                error = "(no report)"
-            raise RuntimeError(f"a benchmark process failed to start:\n{error}") from None
+            raise RuntimeError(
+                f"a benchmark process failed to start:\n{_first_error(results)}"
+            ) from None
         counts, failures, errors = [], 0, []
         deadline = time.monotonic() + warmup + seconds + 120
         while len(counts) + len(errors) < procs:

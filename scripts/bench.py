@@ -52,7 +52,7 @@ PORT = int(os.environ.get("BENCH_PORT", "9710"))
 HOST = "127.0.0.1"
 CLIENTS = 8  # web clients: CLIENT_PROCS processes of threads
 CLIENT_PROCS = 2
-WALLETS_PER_PROC = 50
+WALLETS_PER_PROC = 20
 PASSWORD = "bench-Pass-2026"
 AMOUNT = 150_00
 HORDAK = "django-hordak==2.0.0"
@@ -378,13 +378,13 @@ def ledger_transfers(pools):
 
     def make_op(index):
         accounts = list(
-            Account.objects.filter(pk__in=[w.account_id for w in pools[index][:20]]).order_by("pk")
+            Account.objects.filter(pk__in=[w.account_id for w in pools[index]]).order_by("pk")
         )
 
         def op(n):
             ledger.transfer(
-                debit=accounts[n % 20],
-                credit=accounts[(n + 1) % 20],
+                debit=accounts[n % len(accounts)],
+                credit=accounts[(n + 1) % len(accounts)],
                 amount=1_00,
                 key=f"bench:transfer:{index}:{n}",
             )
@@ -576,7 +576,7 @@ def main():
 
     def shown(label, value, unit="/s"):
         if value is not None:
-            say(f"{label}: {value:.0f}{unit}")
+            say(f"{label}: {value:.{0 if value >= 100 else 1}f}{unit}")
         return value
 
     one = shown(
