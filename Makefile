@@ -20,7 +20,7 @@ help:
 	@echo "make test       the whole test suite (SQLite unless DATABASE_URL is set)"
 	@echo "make lint       ruff check + format check"
 	@echo "make messages   update and compile the ky/ru catalogues"
-	@echo "make bench      payments/s benchmark on PostgreSQL"
+	@echo "make bench      what a payment costs, as ratios to peers (PostgreSQL, ~5 min)"
 	@echo "make serve      the production stack: gunicorn + whitenoise + db_worker (DATABASE_URL)"
 	@echo "make lock       regenerate requirements.lock and requirements-dev.lock (hashes) with uv"
 

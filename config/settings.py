@@ -69,7 +69,8 @@ MIDDLEWARE = [
     "wallets.middleware.SessionRefreshMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# `make bench` serves its benchmark-only URLconf (bench.urls: the product's + a floor view).
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="config.urls")
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

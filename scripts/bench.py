@@ -1,41 +1,87 @@
-"""`make bench`: payment throughput on PostgreSQL, measured against pgbench in the same run.
+"""`make bench`: what a payment costs, as ratios to peers measured in the same run.
 
-1. payments/s through billing.services.payment_create (token → hold → internal settle →
-   SMS outbox) with 4 worker threads, all payments to ONE provider;
-2. the same, spread over 100 providers;
-3. pgbench's built-in tpcb-like script with 4 clients on the same server.
-Prints payments/s, TPS and the ratios (targets: payments/pgbench >= 0.6, one/100 >= 0.9).
-A benchmark, not a test: nothing here asserts timings.
+Every rate is measured with processes (forked, as gunicorn's workers are), BENCH_PROCS (2)
+of them, for BENCH_SECONDS (10) after BENCH_WARMUP (1.5) seconds. The figures (issue 11):
 
-Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/kapchyk_bench),
-BENCH_SECONDS (default 10 per phase), BENCH_THREADS (default 4).
+- statements, commits: of one internal payment through billing.services.payment_create,
+  steady state, one process (statements counted by connection.execute_wrapper; commits by
+  wrapping the connection's commit, plus every autocommitted statement, cross-checked with
+  pg_stat_database.xact_commit of the bench database);
+- py_ms: Python CPU (time.process_time) of one payment_create, median of 5 batches;
+- r_orm: payments/s ÷ the ORM ceiling (5 ORM UPDATEs + commit) transactions/s;
+- r_hot: payments/s all to one provider ÷ spread over 100 (the ledger fold runs beside);
+- r_http: payment flows/s (form → «Далее» → «Оплатить» → receipt) through `make serve`
+  with 8 clients ÷ a quarter of the floor view's requests/s (bench.urls: a signed-in
+  request that loads the session and the user and renders nothing);
+- r_page: the cabinet's requests/s ÷ the floor's;
+- r_peer: wallets.ledger.transfer/s (wallet → wallet, overdraft refused) ÷ the faster of
+  a guarded django-hordak transfer and a plain Django transfer, each in its own database;
+- r_hordak: the same ÷ hordak's unguarded transfer_to;
+and pgbench tpcb-like with the same client count, the machine's limit for a commit.
+The last line is `BENCH statements=… r_hordak=…`. A benchmark, not a test: no target
+decides the exit status; a ledger_check problem or a failed measurement does.
+
+Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/kapchyk_bench,
+recreated, with _plain, _hordak and _pgbench beside it), BENCH_SECONDS, BENCH_PROCS,
+BENCH_WARMUP, BENCH_PORT (9710, for `make serve`).
 """
 
+import functools
+import inspect
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
-import threading
 import time
+import traceback
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import client, timing  # noqa: E402
+
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kapchyk_bench")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
-THREADS = int(os.environ.get("BENCH_THREADS", "4"))
-WALLETS_PER_THREAD = 50
-
-os.environ["DATABASE_URL"] = URL
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ["SMS_BACKEND"] = "wallets.sms.OutboxBackend"
+PROCS = int(os.environ.get("BENCH_PROCS", "2"))
+WARMUP = float(os.environ.get("BENCH_WARMUP", "1.5"))
+PORT = int(os.environ.get("BENCH_PORT", "9710"))
+HOST = "127.0.0.1"
+CLIENTS = 8  # web clients: CLIENT_PROCS processes of threads
+CLIENT_PROCS = 2
+WALLETS_PER_PROC = 20
+PASSWORD = "bench-Pass-2026"
+AMOUNT = 150_00
+HORDAK = "django-hordak==2.0.0"
+HORDAK_VENV = ROOT / "build" / "bench-hordak-venv"
+SERVE_LOG = ROOT / "build" / "bench-serve.log"
 
 parts = urlparse(URL)
 PG = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)]
 PG += ["-U", parts.username or "postgres"]
 DBNAME = parts.path.lstrip("/")
-PGBENCH_DB = DBNAME + "_pgbench"
+
+# Production-like: no DEBUG (it would log every query), the database task queue and the SMS
+# outbox (no console). The same settings serve the web figures through `make serve`.
+os.environ.update(
+    DATABASE_URL=URL,
+    DJANGO_SETTINGS_MODULE="config.settings",
+    DJANGO_DEBUG="false",
+    SECRET_KEY=os.environ.get("BENCH_SECRET_KEY", "bench-only-" + "k" * 40),
+    ALLOWED_HOSTS=f"{HOST},localhost",
+    COOKIES_SECURE="false",
+    SECURE_SSL_REDIRECT="false",
+    SMS_BACKEND="wallets.sms.OutboxBackend",
+    TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+    LOG_LEVEL="WARNING",
+)
+
+
+def db_url(name):
+    return urlunparse(parts._replace(path="/" + name))
 
 
 def psql(sql, db="postgres"):
@@ -45,149 +91,600 @@ def psql(sql, db="postgres"):
 
 
 def recreate(db):
-    psql(f'DROP DATABASE IF EXISTS "{db}"')
+    psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     psql(f'CREATE DATABASE "{db}"')
 
 
+def run_group(command, *, timeout, **kwargs):
+    """Run `command` in its own process group and return its output; on a timeout the whole
+    group is killed."""
+    kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **kwargs}
+    process = subprocess.Popen(command, start_new_session=True, **kwargs)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    finally:
+        stop_group(process)
+    if process.returncode:
+        raise RuntimeError(f"{command[0]} … exited {process.returncode}: {(err or '')[-2000:]}")
+    return out
+
+
+def stop_group(process, grace=20):
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+        except ProcessLookupError:
+            pass
+
+
+class Figures:
+    """What the run measured; a failed measurement is NaN and makes the exit status 1."""
+
+    def __init__(self):
+        self.values = {}
+        self.failed = []
+
+    def measure(self, label, function):
+        try:
+            return function()
+        except Exception:  # noqa: BLE001 - the other figures are still worth printing
+            print(f"{label}: FAILED\n{traceback.format_exc()}", flush=True)
+            self.failed.append(label)
+            return None
+
+
+def say(text):
+    print(text, flush=True)
+
+
+# --- set-up --------------------------------------------------------------------------------
+
+
+def setup():
+    """The bench database, as the old bench had it: 100 internal providers (1 % fee) and
+    wallets holding plenty; PROCS pools of WALLETS_PER_PROC, one for the single-process
+    counts, and CLIENTS that sign in on the web with PASSWORD."""
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+    from providers import demo
+    from providers.models import Category, Provider
+    from wallets import ledger, services
+    from wallets.models import Account, User
+
+    demo.load(Category, Provider, Account)  # the «Другие» category (not in the migrations)
+    other = Category.objects.get(slug="other")
+    providers = [
+        Provider.objects.create(
+            category=other,
+            slug=f"bench-{n}",
+            name_ru=f"Бенч {n}",
+            name_ky=f"Бенч {n}",
+            account_label_ru="Лицевой счёт",
+            account_label_ky="Жеке эсеп",
+            account_regex=r"\d{6}",
+            min_amount=100,
+            max_amount=10**9,
+            fee_percent=1,
+            position=1000 + n,
+            account=ledger.open_account(
+                kind=Account.Kind.PROVIDER, code=f"provider:bench-{n}", name=f"bench {n}"
+            ),
+        )
+        for n in range(100)
+    ]
+    password = make_password(PASSWORD)  # hashed once: PBKDF2 per user would take minutes
+
+    def wallet(n):
+        user = User.objects.create(
+            phone=f"+99655{n:07d}", email=f"b{n}@example.kg", phone_verified=True, password=password
+        )
+        opened = services.wallet_open(user=user)
+        services.cashin_create(wallet=opened, amount=10**11, reason="bench", created_by=None)
+        return opened
+
+    pools = [[wallet(p * 1000 + k) for k in range(WALLETS_PER_PROC)] for p in range(PROCS + 1)]
+    web = [wallet(900_000 + k) for k in range(CLIENTS)]
+    return providers, pools[:PROCS], pools[PROCS], web
+
+
+@functools.cache
+def quote_bound():
+    from billing.services import payment_token_new
+
+    return "quote" in inspect.signature(payment_token_new).parameters
+
+
+def token_for(wallet, provider):
+    """The confirm page's token («Далее»): bound to the quote where the API can bind one."""
+    from billing.services import payment_quote, payment_token_new
+
+    if quote_bound():
+        quote = payment_quote(
+            wallet=wallet, provider=provider, account="123456", amount=AMOUNT, check=False
+        )
+        return payment_token_new(wallet=wallet, quote=quote)
+    return payment_token_new(wallet=wallet)
+
+
+def pay(wallet, provider, token):
+    """«Оплатить»: what is counted and timed as one payment."""
+    from billing.services import payment_create
+
+    payment_create(wallet=wallet, provider=provider, account="123456", amount=AMOUNT, token=token)
+
+
+# --- one payment, one process ----------------------------------------------------------------
+
+
+class Counter:
+    """Statements (execute_wrapper) and commits: COMMITs plus autocommitted statements."""
+
+    def __init__(self):
+        self.statements = self.autocommitted = self.commits = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements += 1
+        if context["connection"].get_autocommit():
+            self.autocommitted += 1
+        return execute(sql, params, many, context)
+
+
+def one_payment(pool, provider):
+    """(statements, commits, commits seen by PostgreSQL, py_ms) of one payment_create."""
+    import psycopg
+    from django.db import connection
+
+    warm, batches, batch, counted = 30, 5, 40, 40
+    prepared = [
+        (w, token_for(w, provider))
+        for w in (pool[n % len(pool)] for n in range(warm + batches * batch + counted))
+    ]
+    for w, token in prepared[:warm]:
+        pay(w, provider, token)
+    rest = prepared[warm:]
+    py_ms = []
+    for b in range(batches):
+        started = time.process_time()
+        for w, token in rest[b * batch : (b + 1) * batch]:
+            pay(w, provider, token)
+        py_ms.append((time.process_time() - started) * 1000 / batch)
+    rest = rest[batches * batch :]
+
+    counter = Counter()
+    real_commit = connection._commit
+
+    def counting_commit():
+        counter.commits += 1
+        return real_commit()
+
+    with psycopg.connect(db_url("postgres"), autocommit=True) as observer:
+
+        def xact_commits():
+            # This connection's own counters flush when it goes idle after this statement.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_stat_force_next_flush()")
+            time.sleep(0.3)
+            return observer.execute(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [DBNAME]
+            ).fetchone()[0]
+
+        try:
+            before = xact_commits()
+        except psycopg.Error:  # PostgreSQL < 15: no cross-check
+            before = None
+        connection._commit = counting_commit
+        try:
+            with connection.execute_wrapper(counter):
+                for w, token in rest:
+                    pay(w, provider, token)
+        finally:
+            del connection._commit
+        seen = (xact_commits() - before - 1) / len(rest) if before is not None else None
+    n = len(rest)
+    return (
+        counter.statements / n,
+        (counter.commits + counter.autocommitted) / n,
+        counter.commits / n,
+        seen,
+        timing.median(py_ms),
+    )
+
+
+# --- rates from PROCS processes ------------------------------------------------------------
+
+
+def rate(make_op, *, side=None, procs=PROCS, threads=1):
+    from django.db import connections
+
+    connections.close_all()  # a forked child must not share the parent's socket
+    return timing.measure(
+        make_op,
+        procs=procs,
+        threads=threads,
+        seconds=SECONDS,
+        warmup=WARMUP,
+        side=side,
+        after=connections.close_all,
+    )
+
+
+def fold(stop):
+    """The periodic fold of the hot accounts, as production runs it beside the payments."""
+    from django.db import connections
+
+    from wallets import ledger
+
+    while not stop.wait(0.5):
+        ledger.fold_entries()
+    connections.close_all()
+
+
+def payments(pools, pick_provider, py_ms):
+    """payments/s; each process pays from its own wallets, with tokens made before the
+    clock starts (the «Далее» step is not part of a payment)."""
+    # A process cannot exceed one core: enough tokens for that, and more are made if short.
+    budget = int((WARMUP + SECONDS) * 1000 / max(py_ms or 1.0, 1.0) * 1.3) + 50
+
+    def make_op(index):
+        pool = pools[index]
+        plan = []
+        for n in range(budget):
+            w, provider = pool[n % len(pool)], pick_provider(index, n)
+            plan.append((w, provider, token_for(w, provider)))
+
+        def op(n):
+            if n < len(plan):
+                pay(*plan[n])
+            else:
+                w, provider = pool[n % len(pool)], pick_provider(index, n)
+                pay(w, provider, token_for(w, provider))
+
+        return op
+
+    return rate(make_op, side=fold)
+
+
+def orm_ceiling(pools):
+    """What any Django service pays for a transaction of pgbench's size: 5 ORM UPDATEs and
+    a commit."""
+    from django.db import transaction
+    from django.db.models import F
+
+    from wallets.models import Account
+
+    def make_op(index):
+        ids = [w.account_id for w in pools[index][:10]]
+
+        def op(n):
+            with transaction.atomic():
+                for k in range(5):
+                    Account.objects.filter(pk=ids[(n + k) % 10]).update(balance=F("balance") + 0)
+
+        return op
+
+    return rate(make_op)
+
+
+def ledger_transfers(pools):
+    """wallets.ledger.transfer from wallet to wallet (a wallet never below zero), on its own
+    (its own transaction), in a ring over each process's wallets."""
+    from wallets import ledger
+    from wallets.models import Account
+
+    def make_op(index):
+        accounts = list(
+            Account.objects.filter(pk__in=[w.account_id for w in pools[index]]).order_by("pk")
+        )
+
+        def op(n):
+            ledger.transfer(
+                debit=accounts[n % len(accounts)],
+                credit=accounts[(n + 1) % len(accounts)],
+                amount=1_00,
+                key=f"bench:transfer:{index}:{n}",
+            )
+
+        return op
+
+    return rate(make_op)
+
+
+# --- the transfer peers ----------------------------------------------------------------------
+
+
+def hordak_python():
+    """The benchmark's own venv (same Python, same Django and psycopg) with django-hordak;
+    never the project's requirements."""
+    import django
+    import psycopg
+
+    python = HORDAK_VENV / "bin" / "python"
+    wanted = [f"django=={django.__version__}", f"psycopg[binary]=={psycopg.__version__}", HORDAK]
+    stamp = HORDAK_VENV / ".bench-installed"
+    if stamp.exists() and stamp.read_text() == " ".join(wanted) and python.exists():
+        return python
+    say(f"(installing {HORDAK} into {HORDAK_VENV.relative_to(ROOT)})")
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(HORDAK_VENV)], check=True, timeout=300)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
+        check=True,
+        timeout=900,
+        capture_output=True,
+    )
+    stamp.write_text(" ".join(wanted))
+    return python
+
+
+def peer(python, db, kinds):
+    """{kind: transfers/s} of `python -m bench.peer KIND...` in a fresh database `db`."""
+    recreate(db)
+    env = {
+        **os.environ,
+        "PEER_DATABASE_URL": db_url(db),
+        "DJANGO_SETTINGS_MODULE": "bench.peer_settings",
+        "BENCH_PROCS": str(PROCS),
+        "BENCH_SECONDS": str(SECONDS),
+        "BENCH_WARMUP": str(WARMUP),
+    }
+    out = run_group(
+        [str(python), "-m", "bench.peer", *kinds],
+        cwd=ROOT,
+        env=env,
+        timeout=240 + len(kinds) * 3 * (SECONDS + WARMUP),
+    )
+    found = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            found[row["kind"]] = row["rate"]
+    return found
+
+
+# --- the web ----------------------------------------------------------------------------------
+
+
+def serve():
+    """`make serve` on HOST:PORT against the bench database, with the benchmark URLconf."""
+    SERVE_LOG.parent.mkdir(exist_ok=True)
+    log = SERVE_LOG.open("w")
+    env = {**os.environ, "ROOT_URLCONF": "bench.urls"}
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"HOST={HOST}", f"PORT={PORT}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    try:
+        deadline = time.monotonic() + 300
+        probe = client.Browser(HOST, PORT)
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"make serve exited {server.returncode}: see {SERVE_LOG}")
+            try:
+                if probe.request("GET", "/healthz")[0] == 200:
+                    return server
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"make serve did not answer /healthz in 300 s: see {SERVE_LOG}")
+    except BaseException:
+        stop_group(server)
+        raise
+
+
+def web(wallets, providers):
+    """(floor requests/s, cabinet requests/s, payment flows/s) with CLIENTS clients."""
+    browsers = []
+    for w in wallets:
+        browser = client.Browser(HOST, PORT)
+        client.sign_in(browser, w.number, PASSWORD)
+        browsers.append(browser)
+
+    def clients(request):
+        def make_op(index):
+            browser = browsers[index]
+            slug = providers[index % len(providers)].slug
+
+            failed = []
+
+            def op(n):
+                try:
+                    request(browser, slug)
+                except (client.BenchError, OSError) as exc:
+                    failed.append(exc)
+                    if len(failed) <= 2:  # the first ones of each client say why
+                        say(f"  (failed: {exc})")
+                    return False
+                return True
+
+            return op
+
+        result = timing.measure(
+            make_op,
+            procs=CLIENT_PROCS,
+            threads=CLIENTS // CLIENT_PROCS,
+            seconds=SECONDS,
+            warmup=WARMUP,
+        )
+        if result.failures:
+            say(f"  ({result.failures} failed in the window, not counted)")
+        return result
+
+    floor = clients(lambda b, slug: b.get("/bench/floor/"))
+    page = clients(lambda b, slug: b.get("/cabinet/"))
+    flows = clients(lambda b, slug: client.pay_flow(b, slug, "123456", f"{AMOUNT // 100}"))
+    return floor, page, flows
+
+
+def pgbench():
+    db = DBNAME + "_pgbench"
+    recreate(db)
+    try:
+        run_group(["pgbench", *PG, "-i", "-s", "10", "-q", db], timeout=300)
+        out = run_group(
+            ["pgbench", *PG, "-n", "-b", "tpcb-like", "-c", str(PROCS), "-j", str(PROCS)]
+            + ["-T", str(max(1, round(SECONDS))), db],
+            timeout=120 + SECONDS,
+        )
+        return float(re.search(r"tps = ([\d.]+)", out).group(1))
+    finally:
+        psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else float("nan")
+
+
 def main():
+    started = time.monotonic()
     recreate(DBNAME)
     import django
 
     django.setup()
-    from django.core.management import call_command
-    from django.db import connections, transaction
-    from django.db.models import F
+    from wallets import ledger
 
-    call_command("migrate", verbosity=0)
+    say(f"make bench: {PROCS} processes, {SECONDS:g} s per figure after {WARMUP:g} s warm-up")
+    providers, pools, solo, web_wallets = setup()
+    say(f"(set up in {time.monotonic() - started:.0f} s)")
+    fig = Figures()
 
-    from billing.services import payment_create, payment_token_new
-    from providers import demo
-    from providers.models import Category, Provider
-    from tests.factories import UserFactory
-    from wallets import ledger, services
-    from wallets.models import Account
-
-    demo.load(Category, Provider, Account)  # the «Другие» category (not in the migrations)
-    other = Category.objects.get(slug="other")
-    providers = []
-    for n in range(100):
-        providers.append(
-            Provider.objects.create(
-                category=other,
-                slug=f"bench-{n}",
-                name_ru=f"Бенч {n}",
-                name_ky=f"Бенч {n}",
-                account_label_ru="Лицевой счёт",
-                account_label_ky="Жеке эсеп",
-                account_regex=r"\d{6}",
-                min_amount=100,
-                max_amount=10**9,
-                fee_percent=1,
-                position=1000 + n,
-                account=ledger.open_account(
-                    kind=Account.Kind.PROVIDER, code=f"provider:bench-{n}", name=f"bench {n}"
-                ),
-            )
+    counted = fig.measure("one payment", lambda: one_payment(solo, providers[0]))
+    statements, commits, real_commits, seen, py_ms = counted or (None,) * 5
+    if counted:
+        say(
+            "one payment (payment_create, internal provider, steady state, token "
+            f"{'bound to its quote' if quote_bound() else 'without a quote'}): "
+            f"{statements:.1f} statements, {commits:.2f} commits ({real_commits:.2f} COMMIT"
+            f" + {commits - real_commits:.2f} autocommitted statements"
+            + (f"; PostgreSQL counted {seen:.2f})" if seen is not None else ")")
         )
-    wallets = []
-    for _ in range(THREADS * WALLETS_PER_THREAD):
-        wallet = services.wallet_open(user=UserFactory())
-        services.cashin_create(wallet=wallet, amount=10**10, reason="bench", created_by=None)
-        wallets.append(wallet)
-    connections.close_all()
+        if seen is not None and abs(seen - commits) > 0.05:
+            say("  (the two commit counts differ: was anything else connected to the database?)")
+        say(f"Python CPU of one payment_create: {py_ms:.1f} ms (median of 5 batches of 40)")
 
-    def measure(name, operation, *, fold=False):
-        """Run operation(thread, n) from THREADS threads for SECONDS; return operations/s."""
-        barrier = threading.Barrier(THREADS + 1 + fold)
-        counts = [0] * THREADS
-        stop = threading.Event()
+    def shown(label, value, unit="/s"):
+        if value is not None:
+            say(f"{label}: {value:.{0 if value >= 100 else 1}f}{unit}")
+        return value
 
-        def worker(index):
-            barrier.wait()
-            n = 0
-            while not stop.is_set():
-                operation(index, n)
-                n += 1
-            counts[index] = n
-            connections.close_all()
-
-        def folder():
-            # The periodic fold of hot accounts runs during the measurement, as in production.
-            barrier.wait()
-            while not stop.wait(0.5):
-                ledger.fold_entries()
-            connections.close_all()
-
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-        if fold:
-            threads.append(threading.Thread(target=folder))
-        for t in threads:
-            t.start()
-        barrier.wait()
-        started = time.perf_counter()
-        time.sleep(SECONDS)
-        stop.set()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
-        rate = sum(counts) / elapsed
-        print(f"{name}: {sum(counts)} in {elapsed:.1f} s = {rate:.0f}/s")
-        return rate
-
-    def pay(pick_provider):
-        def operation(index, n):
-            mine = wallets[index * WALLETS_PER_THREAD : (index + 1) * WALLETS_PER_THREAD]
-            wallet = mine[n % len(mine)]
-            payment_create(
-                wallet=wallet,
-                provider=pick_provider(index, n),
-                account="123456",
-                amount=150_00,
-                token=payment_token_new(wallet=wallet),
-            )
-
-        return operation
-
-    def orm_tpcb_sized(index, n):
-        # What any Django service pays for a transaction of pgbench's size (5 statements and
-        # a commit): the ceiling for payments/s through the ORM from Python threads.
-        ids = account_ids[index * 10 : (index + 1) * 10]
-        with transaction.atomic():
-            for k in range(5):
-                Account.objects.filter(pk=ids[(n + k) % 10]).update(balance=F("balance") + 0)
-
-    one = measure("payments, one provider  ", pay(lambda i, n: providers[0]), fold=True)
-    spread = measure(
-        "payments, 100 providers ", pay(lambda i, n: providers[(i * 7919 + n) % 100]), fold=True
+    one = shown(
+        f"payments, {PROCS} processes, all to one provider (fold beside)",
+        fig.measure(
+            "payments, one provider", lambda: payments(pools, lambda i, n: providers[0], py_ms)
+        ),
     )
-    account_ids = [w.account_id for w in wallets[: THREADS * 10]]
-    ceiling = measure("ORM, tpcb-sized txn     ", orm_tpcb_sized)
+    spread = shown(
+        f"payments, {PROCS} processes, over 100 providers (fold beside)",
+        fig.measure(
+            "payments, 100 providers",
+            lambda: payments(pools, lambda i, n: providers[(i * 7919 + n) % 100], py_ms),
+        ),
+    )
+    ceiling = shown(
+        f"ORM ceiling (5 ORM UPDATEs + commit), {PROCS} processes",
+        fig.measure("ORM ceiling", lambda: orm_ceiling(pools)),
+    )
+    transfers = shown(
+        f"wallets.ledger.transfer wallet → wallet, {PROCS} processes",
+        fig.measure("ledger.transfer", lambda: ledger_transfers(pools)),
+    )
+    plain = fig.measure(
+        "plain Django transfer", lambda: peer(sys.executable, DBNAME + "_plain", ["plain"])
+    )
+    plain = shown(
+        f"plain Django transfer (lock both rows, refuse overdraft, 2 UPDATEs + INSERT), {PROCS} processes",
+        (plain or {}).get("plain"),
+    )
+    hordak = (
+        fig.measure(
+            "django-hordak",
+            lambda: peer(hordak_python(), DBNAME + "_hordak", ["hordak_guarded", "hordak"]),
+        )
+        or {}
+    )
+    guarded = shown(
+        f"hordak transfer_to + payer locked + balance checked, {PROCS} processes",
+        hordak.get("hordak_guarded"),
+    )
+    bare = shown(f"hordak transfer_to alone, {PROCS} processes", hordak.get("hordak"))
+
+    from django.db import connections
+
+    connections.close_all()
+    web_figures = server = None
+    try:
+        server = fig.measure("make serve", serve)
+        if server is not None:
+            say(f"(make serve on {HOST}:{PORT}, log in {SERVE_LOG.relative_to(ROOT)})")
+            web_figures = fig.measure("web", lambda: web(web_wallets, providers))
+    finally:
+        if server is not None:
+            stop_group(server)
+    floor = page = flows = None
+    if web_figures:
+        floor, page, flows = web_figures
+        say(
+            f"web, {CLIENTS} clients: floor view {floor:.0f} requests/s (signed in, nothing rendered)"
+        )
+        say(f"web, {CLIENTS} clients: cabinet page {page:.0f} requests/s")
+        say(f"web, {CLIENTS} clients: payment flows {flows:.1f}/s (4 requests each)")
+    tps = fig.measure("pgbench", pgbench)
+
     ledger.fold_entries()
     problems = ledger.check()
-    print(f"ledger_check: {'OK' if not problems else problems[:5]}")
+    say(f"ledger_check: {'OK' if not problems else [str(p) for p in problems[:5]]}")
 
-    recreate(PGBENCH_DB)
-    subprocess.run(
-        ["pgbench", *PG, "-i", "-s", "10", "-q", PGBENCH_DB], check=True, capture_output=True
+    figures = {
+        "r_orm": ratio(spread, ceiling),
+        "r_hot": ratio(one, spread),
+        "r_http": ratio(flows, floor / 4 if floor else None),
+        "r_page": ratio(page, floor),
+        "r_peer": ratio(transfers, max(filter(None, [plain, guarded]), default=None)),
+        "r_hordak": ratio(transfers, bare),
+    }
+    targets = {
+        "r_orm": ">= 0.5",
+        "r_hot": ">= 0.9",
+        "r_http": ">= 0.6",
+        "r_page": ">= 0.6",
+        "r_peer": ">= 1.5",
+        "r_hordak": ">= 1.0",
+    }
+    say("")
+    if counted:
+        say(f"statements per payment  {statements:6.1f}   target <= 10")
+        say(f"commits per payment     {commits:6.2f}   target = 1")
+        say(f"py_ms per payment       {py_ms:6.1f}   target <= 5")
+    for name, value in figures.items():
+        say(f"{name:<22}  {value:6.2f}   target {targets[name]}")
+    if tps is not None:
+        say(f"pgbench tpcb-like, {PROCS} clients, scale 10: {tps:.0f} TPS")
+    say(f"(the run took {time.monotonic() - started:.0f} s)")
+    if fig.failed:
+        say(f"failed: {', '.join(fig.failed)}")
+    nan = float("nan")
+    say(
+        "BENCH "
+        f"statements={round(statements) if counted else 'nan'} "
+        f"commits={round(commits) if counted else 'nan'} "
+        f"py_ms={py_ms if counted else nan:.1f} "
+        + " ".join(f"{k}={v:.2f}" for k, v in figures.items())
     )
-    out = subprocess.run(
-        ["pgbench", *PG, "-n", "-b", "tpcb-like", "-c", str(THREADS), "-j", str(THREADS)]
-        + ["-T", str(int(SECONDS)), PGBENCH_DB],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
-    print(f"pgbench tpcb-like, {THREADS} clients, scale 10: {tps:.0f} TPS")
-    print()
-    print(f"payments/s (100 providers) / pgbench TPS = {spread / tps:.2f}  (target >= 0.6)")
-    print(f"payments/s one provider / 100 providers  = {one / spread:.2f}  (target >= 0.9)")
-    print(
-        f"for scale: a tpcb-sized ORM transaction from {THREADS} Python threads / pgbench TPS"
-        f" = {ceiling / tps:.2f} (the ceiling of any Django service here)"
-    )
-    psql(f'DROP DATABASE IF EXISTS "{PGBENCH_DB}"')
-    return 0 if not problems else 1
+    return 0 if not problems and not fig.failed else 1
 
 
 if __name__ == "__main__":
