@@ -19,6 +19,7 @@ from functools import partial
 
 from allauth.account import app_settings as allauth_settings
 from allauth.account import views as allauth_views
+from allauth.account.adapter import get_adapter
 from allauth.account.internal.flows.code_verification import AbstractCodeVerificationProcess
 from allauth.account.internal.flows.email_verification import (
     send_verification_email_to_address,
@@ -26,7 +27,6 @@ from allauth.account.internal.flows.email_verification import (
 from allauth.account.internal.flows.login import perform_login
 from allauth.account.internal.stagekit import clear_login
 from allauth.account.mixins import NextRedirectMixin
-from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress, Login
 from allauth.account.utils import get_login_redirect_url, passthrough_next_redirect_url
 from allauth.core import ratelimit
