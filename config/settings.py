@@ -219,6 +219,11 @@ PAYMENT_RETRY_DELAY = env.float("PAYMENT_RETRY_DELAY", default=15.0)
 PAYMENT_RETRY_MAX_DELAY = env.float("PAYMENT_RETRY_MAX_DELAY", default=900.0)
 PAYMENT_LEASE = env.float("PAYMENT_LEASE", default=30.0)
 
+# --- Outbound HTTP (config/http.py: gateways, SMS, push) ---
+# Private, loopback and link-local addresses are refused unless allowed: development and the
+# tests call the reference servers on 127.0.0.1; production calls public hosts only.
+OUTBOUND_ALLOW_PRIVATE = env.bool("OUTBOUND_ALLOW_PRIVATE", default=DEBUG)
+
 # --- SMS (pluggable like email backends) ---
 SMS_BACKEND = env.str("SMS_BACKEND", default="wallets.sms.ConsoleAndOutboxBackend")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
