@@ -20,6 +20,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wallets.auth_forms import WalletNumberField
+from wallets.digits import ascii_digits
 
 MFA_METHOD = "mfa"
 
@@ -87,6 +88,8 @@ class _LimitIs429:
     so next to the field; like the sign-in, Kapchyk answers with the 429 page."""
 
     def clean_code(self):
+        # Typed with another script's digits, the code means the same digits (wallets.digits).
+        self.cleaned_data["code"] = ascii_digits(self.cleaned_data["code"])
         try:
             return super().clean_code()
         except forms.ValidationError as error:

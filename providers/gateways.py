@@ -128,9 +128,13 @@ def som_text(tyiyn: int) -> str:
 
 
 def parse_sum(text: str) -> int | None:
-    """'123.45' → 12345 tyiyn, None when unreadable."""
+    """'123.45' → 12345 tyiyn, None when unreadable (ASCII digits only: Decimal reads
+    any script's digits)."""
+    text = (text or "").strip()
+    if not re.fullmatch(r"[0-9]+([.,][0-9]+)?", text):
+        return None
     try:
-        value = Decimal((text or "").strip().replace(",", "."))
+        value = Decimal(text.replace(",", "."))
     except InvalidOperation:
         return None
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
