@@ -123,12 +123,15 @@ check-messages: venv
 # production settings. Over plain http on $(HOST) it turns the https-only parts off unless they
 # are set: behind TLS in production set SECURE_SSL_REDIRECT=true and COOKIES_SECURE=true
 # (or leave them unset outside make). SECRET_KEY is random per run unless set.
+# OUTBOUND_ALLOW_PRIVATE=true lets it call the reference provider on 127.0.0.1; a real server
+# leaves it unset (false): gateways and SMS on private or loopback addresses are refused.
 # It runs from $(SERVE_VENV) (requirements.lock alone), as production does; `private` keeps
 # static and migrate (prerequisites) on .venv.
 serve: private VENV := $(SERVE_VENV)
 serve: private PY := $(SERVE_VENV)/bin/python
 serve: serve-venv static migrate
 	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-false}" ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost}" \
+	    OUTBOUND_ALLOW_PRIVATE="$${OUTBOUND_ALLOW_PRIVATE:-true}" \
 	    SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-false}" COOKIES_SECURE="$${COOKIES_SECURE:-false}" \
 	    TASKS_BACKEND="$${TASKS_BACKEND:-django_tasks_db.DatabaseBackend}" WEB_CONCURRENCY="$${WEB_CONCURRENCY:-2}" \
 	    SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \

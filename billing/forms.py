@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wallets.digits import ascii_digits
 from wallets.forms import PeriodForm
 from wallets.money import MAX_AMOUNT, format_som, parse_som
 
@@ -14,8 +15,8 @@ def clean_som(raw) -> int:
     try:
         return parse_som(raw)
     except ValidationError as exc:
-        text = str(raw or "").replace(" ", "").replace("\u00a0", "")
-        if exc.code == "invalid" and re.fullmatch(r"\d{13,}([.,]\d{1,2})?", text):
+        text = ascii_digits(raw or "").replace(" ", "").replace("\u00a0", "")
+        if exc.code == "invalid" and re.fullmatch(r"[0-9]{13,}([.,][0-9]{1,2})?", text):
             raise ValidationError(
                 _("The amount is too large: at most %(max)s.") % {"max": format_som(MAX_AMOUNT)},
                 code="too_large",

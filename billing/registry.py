@@ -81,7 +81,7 @@ def registry_read(text: str) -> list[Row]:
             raise RegistryError(f"line {number}: {len(cells)} columns, 4 or 5 expected")
         txn_id, moment, account, amount = cells[:4]
         code = cells[4].replace(" ", "") if len(cells) > 4 else ""
-        if not re.fullmatch(r"\d{1,20}", txn_id):
+        if not re.fullmatch(r"[0-9]{1,20}", txn_id):
             raise RegistryError(f"line {number}: txn_id {txn_id[:30]!r} is not a number")
         try:
             datetime.datetime.strptime(moment, "%Y-%m-%d %H:%M:%S")

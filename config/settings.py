@@ -62,6 +62,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A NUL byte in the path, query, form or cookies: a clear 400 before any view.
+    "wallets.middleware.NulBytesRefusedMiddleware",
+    # Signed-in pages: Cache-Control: no-store.
+    "wallets.middleware.PrivatePagesNotStoredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -241,6 +245,11 @@ PAYMENT_RETRY_DELAY = env.float("PAYMENT_RETRY_DELAY", default=15.0)
 PAYMENT_RETRY_MAX_DELAY = env.float("PAYMENT_RETRY_MAX_DELAY", default=900.0)
 PAYMENT_LEASE = env.float("PAYMENT_LEASE", default=30.0)
 
+# --- Outbound HTTP (config/http.py: gateways, SMS, push) ---
+# Private, loopback and link-local addresses are refused unless allowed: development and the
+# tests call the reference servers on 127.0.0.1; production calls public hosts only.
+OUTBOUND_ALLOW_PRIVATE = env.bool("OUTBOUND_ALLOW_PRIVATE", default=DEBUG)
+
 # --- SMS (pluggable like email backends) ---
 # Embedded default: the console and the outbox. Production (DJANGO_DEBUG=false) never prints
 # texts (codes, PINs): the HTTP gateway when SMS_GATEWAY_URL is set, else the outbox only
@@ -398,3 +407,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Error reporting: Sentry when SENTRY_DSN is set; otherwise nothing is sent (and the SDK
+# is not even imported). PINs, codes, passwords, tokens and card data are scrubbed from every
+# event (config/sentry.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -38,6 +38,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from wallets.auth_forms import SmsCodeForm, WalletNumberField
+from wallets.digits import ascii_digits
 from wallets.sms import send_sms
 
 MFA_METHOD = "mfa"
@@ -106,6 +107,8 @@ class _LimitIs429:
     so next to the field; like the sign-in, Kapchyk answers with the 429 page."""
 
     def clean_code(self):
+        # Typed with another script's digits, the code means the same digits (wallets.digits).
+        self.cleaned_data["code"] = ascii_digits(self.cleaned_data["code"])
         try:
             return super().clean_code()
         except forms.ValidationError as error:

@@ -21,20 +21,20 @@ the check/pay protocol of QIWI-style aggregators (HTTP GET with command=check|pa
 account, sum, txn_date; an XML answer with a result code).
 """
 
-import base64
-import http.client
 import logging
+import re
 import secrets
-import urllib.error
 import urllib.parse
-import urllib.request
-import xml.etree.ElementTree as ET  # noqa: S405 - parsed with entities off, see _parse
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
 from django.db import connections
 from django.utils import timezone
+
+from config import http
 
 logger = logging.getLogger(__name__)
 
@@ -126,9 +126,13 @@ def som_text(tyiyn: int) -> str:
 
 
 def parse_sum(text: str) -> int | None:
-    """'123.45' → 12345 tyiyn, None when unreadable."""
+    """'123.45' → 12345 tyiyn, None when unreadable (ASCII digits only: Decimal reads
+    any script's digits)."""
+    text = (text or "").strip()
+    if not re.fullmatch(r"[0-9]+([.,][0-9]+)?", text):
+        return None
     try:
-        value = Decimal((text or "").strip().replace(",", "."))
+        value = Decimal(text.replace(",", "."))
     except InvalidOperation:
         return None
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
@@ -165,17 +169,18 @@ class Unreadable(Exception):
 
 
 def parse_answer(body: bytes) -> Answer:
-    """The XML answer, or Unreadable. DTDs and entities are refused (no entity expansion)."""
-    if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
-        raise Unreadable("a DTD in the answer")
+    """The XML answer, or Unreadable. A DTD, entities and external references are refused
+    by the parser itself (defusedxml), whatever the body's encoding: nothing is expanded."""
     try:
-        root = ET.fromstring(body)  # noqa: S314  # nosec B314 - no DTD (refused above), bounded
-    except ET.ParseError as exc:
+        root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise Unreadable(f"refused XML: {exc.__class__.__name__}") from None
+    except SafeET.ParseError as exc:
         raise Unreadable(f"not XML: {exc}") from None
     if root.tag != "response":
         raise Unreadable(f"root element <{root.tag}>, not <response>")
     result_text = (root.findtext("result") or "").strip()
-    if not result_text.isdigit():
+    if not re.fullmatch(r"[0-9]{1,6}", result_text):  # ASCII digits only: int("٠") is 0
         raise Unreadable(f"result {result_text[:20]!r}")
     answer = Answer(
         int(result_text),
@@ -204,17 +209,6 @@ def _assert_no_transaction():
             raise RuntimeError("a provider is never called inside a database transaction")
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A provider's endpoint answers itself: a redirect is an error (HTTP 30x), not a hop
-    to somewhere else with our credentials and txn_id."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
 class OsmpGateway:
     """OSMP check/pay over HTTP GET, basic auth when the provider has a login."""
 
@@ -229,31 +223,30 @@ class OsmpGateway:
             raise TransportError("no http(s) endpoint URL set for the provider")
         query = urllib.parse.urlencode(params)
         url = f"{url}{'&' if '?' in url else '?'}{query}"
-        request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
-            url, headers={"Accept": "application/xml, text/xml"}
-        )
+        headers = {"Accept": "application/xml, text/xml"}
         if provider.login:
-            token = base64.b64encode(f"{provider.login}:{provider.password}".encode()).decode()
-            request.add_header("Authorization", f"Basic {token}")
+            headers["Authorization"] = http.basic_auth(provider.login, provider.password)
         timeout = float(provider.timeout)
         try:
-            with _OPENER.open(request, timeout=timeout) as response:
-                body = response.read(MAX_ANSWER + 1)
-        except urllib.error.HTTPError as exc:
-            raise TransportError(f"HTTP {exc.code}") from None
-        except TimeoutError:
+            # A redirect is an answer (HTTP 30x), never a hop elsewhere with our credentials.
+            response = http.request(
+                "GET", url, headers=headers, timeout=timeout, max_bytes=MAX_ANSWER
+            )
+        except http.Timeout:
             raise TransportError(f"no answer in {timeout:g} s") from None
-        except urllib.error.URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, TimeoutError):
-                raise TransportError(f"no answer in {timeout:g} s") from None
-            raise TransportError(f"connection failed: {reason}") from None
-        except (http.client.HTTPException, OSError) as exc:
-            raise TransportError(f"connection failed: {exc.__class__.__name__}") from None
-        if len(body) > MAX_ANSWER:
-            raise TransportError("the answer is too long")
+        except http.TooLarge:
+            raise TransportError("the answer is too long") from None
+        except http.Refused as exc:
+            raise TransportError(f"refused: {exc}") from None
+        except http.OutboundError as exc:
+            message = str(exc)
+            if not message.startswith("connection failed"):
+                message = f"connection failed: {message}"
+            raise TransportError(message) from None
+        if not response.ok:
+            raise TransportError(f"HTTP {response.status}")
         try:
-            return parse_answer(body)
+            return parse_answer(response.body)
         except Unreadable as exc:
             raise TransportError(f"unreadable answer: {exc}") from None
 

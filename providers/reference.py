@@ -76,7 +76,7 @@ class Fault:
 
 
 def som_to_tyiyn(text: str) -> int | None:
-    if not re.fullmatch(r"\d{1,12}\.\d{2}", text or ""):
+    if not re.fullmatch(r"\d{1,12}\.\d{2}", text or "", re.ASCII):
         return None
     whole, cents = text.split(".")
     return int(whole) * 100 + int(cents)
@@ -245,7 +245,7 @@ class ReferenceProvider:
         txn_id = params.get("txn_id", "")
         account = params.get("account", "")
         sum_text = params.get("sum", "")
-        if not re.fullmatch(r"\d{1,20}", txn_id):
+        if not re.fullmatch(r"\d{1,20}", txn_id, re.ASCII):
             return answer_xml(txn_id, 300, "bad txn_id")
         with self.lock:
             if command == "pay":
@@ -263,9 +263,9 @@ class ReferenceProvider:
         amount = som_to_tyiyn(sum_text)
         if amount is None:
             return answer_xml(txn_id, 300, "bad sum"), True
-        if command == "pay" and not re.fullmatch(r"\d{14}", params.get("txn_date", "")):
+        if command == "pay" and not re.fullmatch(r"\d{14}", params.get("txn_date", ""), re.ASCII):
             return answer_xml(txn_id, 300, "bad txn_date"), True
-        if not re.fullmatch(r"\d{5,20}", account):
+        if not re.fullmatch(r"\d{5,20}", account, re.ASCII):
             return answer_xml(txn_id, 4, "bad account format"), True
         row = self.db.execute(
             "SELECT holder, active, behaviour FROM accounts WHERE account = ?", (account,)
@@ -341,7 +341,7 @@ class ReferenceProvider:
                     return
                 if parts.path == "/registry":
                     day = params.get("date", "")
-                    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day, re.ASCII):
                         self.send(400, b"date=YYYY-MM-DD", "text/plain")
                         return
                     self.send(200, provider.registry_csv(day).encode(), "text/csv; charset=utf-8")

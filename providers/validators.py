@@ -15,12 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wallets.digits import ascii_digits
+
 _SEPARATORS = re.compile(r"[\s\-\u00a0]+")
 
 
 def inn_date(value: str) -> str | None:
     """A 14-digit INN; a personal one (first digit 1 or 2) holds the birth date DDMMYYYY."""
-    if not (len(value) == 14 and value.isdigit()):
+    if not (len(value) == 14 and value.isascii() and value.isdigit()):
         return _("The INN has 14 digits.")
     if value[0] not in "12":
         return None  # an organisation's INN: no date of birth in it
@@ -69,13 +71,15 @@ def validate_names(text: str) -> None:
 @lru_cache(maxsize=256)
 def compile_rule(regex: str) -> re.Pattern:
     try:
-        return re.compile(regex)
+        # re.ASCII: \d is 0-9, not every script's digits (accounts are typed in ASCII).
+        return re.compile(regex, re.ASCII)
     except re.error as exc:
         raise ValueError(str(exc)) from None
 
 
 def normalise(value) -> str:
-    return _SEPARATORS.sub("", str(value if value is not None else ""))
+    """Without spaces and dashes, every kind of digit as 0-9 (wallets.digits)."""
+    return _SEPARATORS.sub("", ascii_digits(value))
 
 
 def check_account(value, *, regex: str, names: list[str], hint: str) -> str:

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from wallets.digits import ascii_digits
 from wallets.models import User
 from wallets.phones import USSD_OPERATORS, normalize_wallet_number, operator_of
 
@@ -51,7 +52,8 @@ def split_inputs(raw: str) -> list[str]:
     raw = _CONTROL.sub("", raw or "")
     if not raw:
         return []
-    return [part.strip()[:MAX_INPUT] for part in raw.split("*")]
+    # A handset or gateway may send other scripts' digits: they mean 0-9 (wallets.digits).
+    return [ascii_digits(part).strip()[:MAX_INPUT] for part in raw.split("*")]
 
 
 def handle(*, session_id: str, phone: str, text: str = "") -> str:

@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from .digits import ascii_digits
 from .models import Offer, User
 from .phones import normalize_wallet_number
 
@@ -156,6 +157,11 @@ class VerifyPhoneForm(AllauthVerifyPhoneForm):
             {"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
         )
         code.widget.attrs.pop("placeholder", None)
+
+    def clean_code(self):
+        # Typed with another script's digits, the code means the same digits (wallets.digits).
+        self.cleaned_data["code"] = ascii_digits(self.cleaned_data["code"])
+        return super().clean_code()
 
 
 class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):

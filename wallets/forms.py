@@ -22,15 +22,20 @@ class PeriodForm(forms.Form):
             raise forms.ValidationError(_("The start of the period is after its end."))
         return data
 
+    # No operation is older or newer than these: a period end past them is no bound at all
+    # (and 0001-01-01 or 9999-12-31 would overflow once turned into a moment in UTC).
+    EARLIEST = datetime.date(1900, 1, 1)
+    LATEST = datetime.date(9000, 12, 31)
+
     def filter_period(self, queryset, field="created_at"):
         """`queryset` limited to the valid period, whole local days, both ends included."""
         tz = timezone.get_current_timezone()
         start, end = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
-        if start:
+        if start and start > self.EARLIEST:
             queryset = queryset.filter(
                 **{f"{field}__gte": datetime.datetime.combine(start, datetime.time.min, tz)}
             )
-        if end:
+        if end and end < self.LATEST:
             next_day = datetime.datetime.combine(
                 end + datetime.timedelta(days=1), datetime.time.min, tz
             )

@@ -6,10 +6,12 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .digits import ascii_digits
+
 # A single amount above this is refused everywhere (10 million som).
 MAX_AMOUNT = 10_000_000 * 100
 
-_AMOUNT = re.compile(r"^\d{1,12}([.,]\d{1,2})?$")
+_AMOUNT = re.compile(r"^[0-9]{1,12}([.,][0-9]{1,2})?$")
 
 
 def format_som(tyiyn: int | None, *, unit: bool = True) -> str:
@@ -29,12 +31,12 @@ def parse_som(raw) -> int:
     """'1 234,5' → 123450 tyiyn. Raises ValidationError with a message in the user's language."""
     if isinstance(raw, Decimal):
         raw = format(raw, "f")
-    text = str(raw if raw is not None else "").strip().replace(" ", "").replace("\u00a0", "")
+    text = ascii_digits(raw).strip().replace(" ", "").replace("\u00a0", "")
     if not text:
         raise ValidationError(_("Enter the amount."), code="required")
     if text.startswith("-"):
         raise ValidationError(_("The amount must be greater than zero."), code="negative")
-    if re.match(r"^\d+[.,]\d{3,}$", text):
+    if re.match(r"^[0-9]+[.,][0-9]{3,}$", text):
         raise ValidationError(
             _("The amount can have at most 2 digits after the comma (tyiyn)."), code="decimals"
         )

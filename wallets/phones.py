@@ -9,6 +9,8 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .digits import ascii_digits
+
 MEGACOM, BEELINE, O_MOBILE = "megacom", "beeline", "o"
 
 OPERATOR_NAMES = {MEGACOM: "Megacom", BEELINE: "Beeline", O_MOBILE: "O!"}
@@ -34,19 +36,19 @@ PREFIX_OPERATOR = _prefixes(
 
 USSD_OPERATORS = {MEGACOM, BEELINE}
 
-_ALLOWED = re.compile(r"^[\d\s()+\-.]+$")
+_ALLOWED = re.compile(r"^[0-9\s()+\-.]+$", re.ASCII)
 
 
 def normalize_wallet_number(raw: str) -> str:
     """Return the E.164 form of a wallet number or raise ValidationError in the user's language."""
-    value = (raw or "").strip()
+    value = ascii_digits(raw or "").strip()
     if not value:
         raise ValidationError(_("Enter your mobile number."), code="required")
     if not _ALLOWED.match(value):
         raise ValidationError(
             _("A mobile number has digits only, for example 0555 123 456."), code="invalid"
         )
-    digits = re.sub(r"\D", "", value)
+    digits = re.sub(r"[^0-9]", "", value)
     if value.startswith("+") and not digits.startswith("996"):
         raise ValidationError(
             _("Only Kyrgyz mobile numbers (+996) can be wallet numbers."), code="foreign"

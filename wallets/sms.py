@@ -13,13 +13,10 @@ outbox is how it is read. Codes that a visitor asks for go through `sms_quota_co
 first: the per-number, per-address and hourly caps, counted in the shared cache.
 """
 
-import base64
 import datetime
 import json
 import logging
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -28,6 +25,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
+
+from config import http
 
 from .middleware import RateLimited
 from .models import SmsMessage
@@ -82,7 +81,9 @@ class ConsoleAndOutboxBackend(BaseBackend):
 
 
 class HttpGatewayBackend(BaseBackend):
-    """JSON POST {"to": ..., "text": ...} with basic auth; any 2xx is delivered."""
+    """JSON POST {"to": ..., "text": ...} with basic auth; any 2xx is delivered, anything
+    else (a redirect too: never followed) failed. Through config.http: total timeout,
+    http(s) only, private addresses refused unless allowed."""
 
     outbox_is_delivery = False
     needs_gateway_url = True
@@ -91,29 +92,32 @@ class HttpGatewayBackend(BaseBackend):
         return self._record(phone, text, self._transmit(phone, text))
 
     def _transmit(self, phone, text):
-        if not settings.SMS_GATEWAY_URL.startswith(("https://", "http://")):
-            raise ValueError("SMS_GATEWAY_URL must be an http(s) URL")
-        body = json.dumps({"to": phone, "text": text}).encode()
-        request = urllib.request.Request(  # noqa: S310
-            settings.SMS_GATEWAY_URL,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json; charset=utf-8"},
-        )
+        headers = {"Content-Type": "application/json; charset=utf-8"}
         if settings.SMS_GATEWAY_USER:
-            token = base64.b64encode(
-                f"{settings.SMS_GATEWAY_USER}:{settings.SMS_GATEWAY_PASSWORD}".encode()
-            ).decode()
-            request.add_header("Authorization", f"Basic {token}")
+            headers["Authorization"] = http.basic_auth(
+                settings.SMS_GATEWAY_USER, settings.SMS_GATEWAY_PASSWORD
+            )
+        body = json.dumps({"to": phone, "text": text}).encode()
         status = "sent"
         try:
-            # The scheme is checked above: http(s) only.
-            with urllib.request.urlopen(request, timeout=settings.SMS_GATEWAY_TIMEOUT) as response:  # noqa: S310
-                if not 200 <= response.status < 300:
-                    status = "failed"
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            logger.warning("SMS gateway error: %s", type(exc).__name__)
+            response = http.request(
+                "POST",
+                settings.SMS_GATEWAY_URL,
+                headers=headers,
+                body=body,
+                timeout=settings.SMS_GATEWAY_TIMEOUT,
+                max_bytes=16 * 1024,
+            )
+        except http.Refused as exc:
+            logger.error("SMS_GATEWAY_URL is refused: %s", exc)
             status = "failed"
+        except http.OutboundError as exc:
+            logger.warning("SMS gateway error: %s", exc)
+            status = "failed"
+        else:
+            if not response.ok:
+                logger.warning("SMS gateway answered HTTP %s", response.status)
+                status = "failed"
         return status
 
 

@@ -193,3 +193,104 @@ def test_a_redirect_is_not_followed(reference):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- hostile answers: nothing in them is expanded or fetched, whatever the encoding ---
+
+ENTITY = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "0">]><response><result>&a;</result></response>'
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10)
+    )
+    + "]><response><result>0</result><comment>&lol9;</comment></response>"
+)
+
+
+class Collector:
+    """A local HTTP server: the place an external entity would be fetched from."""
+
+    def __init__(self, body=b"0"):
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                seen.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_body_with_entities_is_unreadable(encoding):
+    body = ENTITY.encode(encoding)
+    if encoding != "utf-16":
+        body = ("\ufeff" + ENTITY).encode(encoding)  # the BOM tells the parser the encoding
+    assert b"<!DOCTYPE" not in body.upper()  # what the old guard looked for
+    with pytest.raises(g.Unreadable):
+        g.parse_answer(body)
+
+
+def test_a_plain_utf16_answer_is_read():
+    body = "<?xml version='1.0' encoding='UTF-16'?><response><result>0</result></response>"
+    assert g.parse_answer(body.encode("utf-16")).result == 0
+
+
+def test_billion_laughs_is_refused_not_expanded():
+    for body in (
+        LAUGHS.encode(),
+        LAUGHS.replace('"1.0"?>', '"1.0" encoding="UTF-16"?>', 1).encode("utf-16"),
+    ):
+        with pytest.raises(g.Unreadable):
+            g.parse_answer(body)
+
+
+def test_external_entities_are_never_fetched():
+    collector = Collector()
+    try:
+        for reference in (collector.url + "ent", "file:///etc/hostname"):
+            text = (
+                f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x SYSTEM "{reference}">]>'
+                "<response><result>0</result><comment>&x;</comment></response>"
+            )
+            with pytest.raises(g.Unreadable):
+                g.parse_answer(text.encode("utf-16"))
+            dtd = f'<?xml version="1.0"?><!DOCTYPE response SYSTEM "{reference}"><response><result>0</result></response>'
+            with pytest.raises(g.Unreadable):
+                g.parse_answer(dtd.encode("utf-16"))
+    finally:
+        collector.close()
+    assert collector.seen == []
+
+
+def test_non_ascii_digits_in_the_result_are_unreadable():
+    with pytest.raises(g.Unreadable):
+        g.parse_answer("<response><result>٠</result></response>".encode())
+
+
+@pytest.mark.django_db
+def test_a_hostile_answer_over_http_is_a_retry():
+    collector = Collector(body=ENTITY.encode("utf-16"))
+    try:
+        provider = ProviderFactory(gateway="osmp", endpoint_url=collector.url + "osmp")
+        outcome = g.OsmpGateway().check(provider, account="0012345", amount=1_00)
+    finally:
+        collector.close()
+    assert outcome.status == g.Status.RETRY
+    assert outcome.message == "unreadable answer: refused XML: DTDForbidden"

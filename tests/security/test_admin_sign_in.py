@@ -325,3 +325,14 @@ def test_sign_in_attempts_per_address_are_limited_too(settings):
     for typed in numbers:  # a different number each time: the per-number limit never trips
         assert sign_in(Client(), typed=typed, password="wrong-pass1").status_code == 200
     assert is_429(sign_in(Client(), typed="0555 700 014", password="wrong-pass1"))
+
+
+def test_the_authenticator_code_typed_in_full_width_digits(client):
+    user = staff()
+    secret = with_totp(user)
+    assert sign_in(client)["Location"] == AUTHENTICATE
+    full_width = current_totp(secret).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    right = client.post(AUTHENTICATE, {"code": full_width})
+    assert right.status_code == 302
+    assert right["Location"] == ADMIN
+    assert client.session[SESSION_KEY] == str(user.pk)

@@ -261,3 +261,14 @@ def test_inactive_provider_is_not_listed(phone, catalogue):
     providers = handset.send("3", "3", "14")
     assert "Достэк" not in providers
     assert handset.send("14").startswith("CON Неверный выбор.")
+
+
+def test_other_digits_from_the_gateway_are_read_as_ascii(phone, catalogue):
+    arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    wallet = ussd_wallet(balance=5_000_00, pin=PIN)
+    handset = phone(wallet.number)
+    handset.dial()
+    handset.send(*(value.translate(arabic) for value in ("3", "3", "14", "14", INN, "1500")))
+    assert handset.send(PIN.translate(arabic)).startswith("END Платеж принят.")
+    payment = Payment.objects.get()
+    assert (payment.account, payment.amount) == (INN, 1_500_00)

@@ -519,3 +519,11 @@ def test_history_shows_only_the_owners_operations(client, django_assert_max_num_
     assert "Bob desk" not in text and "222,00" not in text
     home = page_text(client.get(HOME))
     assert "Alice terminal" in home and "Bob desk" not in home
+
+
+def test_the_sms_code_typed_in_other_digits_is_the_same_code(client, send_sms_now):
+    register(client, send_sms_now)
+    arabic = last_code(NEW).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    response = client.post(VERIFY, {"action": "verify", "code": arabic})
+    assert response["Location"] == HOME
+    assert Wallet.objects.filter(number=NEW).exists()

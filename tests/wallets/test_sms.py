@@ -197,3 +197,82 @@ def test_the_payment_code_is_a_marked_secret(settings, gateway, django_capture_o
     stored = SmsMessage.objects.get(phone=wallet.number).text
     assert payment.display_code not in stored and payment.code not in stored
     assert "Код платежа ***." in stored
+
+
+class Redirecting:
+    """An SMS gateway that answers every request with a redirect to `target`."""
+
+    def __init__(self, target, status=302):
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.send_response(status)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/send"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Recorder:
+    """Whatever reaches it, by any method, with its Authorization header."""
+
+    def __init__(self):
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self):
+                seen.append((self.command, self.headers.get("Authorization")))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST = do_PUT = _record
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/elsewhere"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_http_gateway_never_follows_a_redirect_with_its_credentials(settings, status):
+    target = Recorder()
+    redirect = Redirecting(target.url, status=status)
+    try:
+        settings.SMS_BACKEND = "wallets.sms.HttpGatewayBackend"
+        settings.SMS_GATEWAY_URL = redirect.url
+        settings.SMS_GATEWAY_USER = "kapchyk"
+        settings.SMS_GATEWAY_PASSWORD = "s3cret"
+        send_sms(phone="+996220000001", text="Код 123456")
+    finally:
+        redirect.close()
+        target.close()
+    assert target.seen == []
+    assert SmsMessage.objects.get().status == "failed"
+
+
+def test_http_gateway_refuses_a_private_address_when_not_allowed(settings, gateway):
+    settings.SMS_BACKEND = "wallets.sms.HttpGatewayBackend"
+    settings.SMS_GATEWAY_URL = gateway.url
+    settings.OUTBOUND_ALLOW_PRIVATE = False
+    send_sms(phone="+996220000001", text="x")
+    assert gateway.received == []
+    assert SmsMessage.objects.get().status == "failed"
