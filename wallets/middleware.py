@@ -30,18 +30,6 @@ class RateLimitedMiddleware:
         return None
 
 
-class SessionRefreshMiddleware:
-    """Slides a session's idle timeout at most once every SESSION_REFRESH_SECONDS.
-
-    Saving the session on every request (SESSION_SAVE_EVERY_REQUEST) made every page view
-    a durable write; the session is saved (and its end pushed SESSION_COOKIE_AGE seconds
-    ahead) only when its last push is that old, so a session still ends 15 minutes after
-    the last request, give or take a minute.
-    """
-
-    KEY = "_refreshed"
-
-
 NUL = "\x00"
 
 
@@ -130,6 +118,28 @@ class PrivatePagesNotStoredMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class SessionRefreshMiddleware:
+    """Slides a session's idle timeout at most once every SESSION_REFRESH_SECONDS.
+
+    Saving the session on every request (SESSION_SAVE_EVERY_REQUEST) made every page view
+    a durable write; the session is saved (and its end pushed SESSION_COOKIE_AGE seconds
+    ahead) only when its last push is that old, so a session still ends 15 minutes after
+    the last request, give or take a minute.
+    """
+
+    KEY = "_refreshed"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is None or not session.accessed or session.is_empty():
             return response
@@ -137,7 +147,4 @@ class PrivatePagesNotStoredMiddleware:
         last = session.get(self.KEY, 0)
         if not isinstance(last, int) or now - last >= settings.SESSION_REFRESH_SECONDS:
             session[self.KEY] = now
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
-            response["Cache-Control"] = "private, no-store"
         return response
