@@ -96,3 +96,27 @@ def run_every(
     while True:
         if attempt(step, what=what, backoff=backoff, sleep=sleep) is not FAILED:
             sleep(every)  # (after a failure the backoff has slept already)
+
+
+class ReconnectingCommand:
+    """A mixin for a long-running management command: the system checks it runs at start
+    (some ask the database, e.g. SQLite's JSON support) wait for the database too, instead
+    of failing the start. `long_running(options)` says when (default: always)."""
+
+    def long_running(self, options) -> bool:
+        return True
+
+    def execute(self, *args, **options):
+        self._wait_for_database = self.long_running(options)
+        return super().execute(*args, **options)
+
+    def check(self, *args, **kwargs):
+        parent = super()
+        if not getattr(self, "_wait_for_database", False):
+            return parent.check(*args, **kwargs)
+        backoff = Backoff()
+        what = f"{self.__module__.rsplit('.', 1)[-1]} (system checks)"
+        while True:
+            result = attempt(lambda: parent.check(*args, **kwargs), what=what, backoff=backoff)
+            if result is not FAILED:
+                return result

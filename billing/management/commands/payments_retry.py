@@ -4,10 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.models import Payment
 from billing.services import payments_due
-from config.reconnect import run_every
+from config.reconnect import ReconnectingCommand, run_every
 
 
-class Command(BaseCommand):
+class Command(ReconnectingCommand, BaseCommand):
     help = (
         "Attempt every pending payment that is due: retries after their backoff, payments a "
         "crash left unsent, attempts whose worker died. Once, or every N seconds with --every "
@@ -20,6 +20,9 @@ class Command(BaseCommand):
             "--every", type=float, default=0, help="repeat every SECONDS (0: once, the default)"
         )
         parser.add_argument("--limit", type=int, default=500, help="at most N payments a sweep")
+
+    def long_running(self, options) -> bool:
+        return bool(options.get("every"))
 
     def handle(self, *args, every, limit, **options):
         if every < 0 or limit < 1:

@@ -3,12 +3,12 @@ import logging
 from django.core.management.base import BaseCommand, CommandError
 
 from config.housekeeping import JOBS, Housekeeping
-from config.reconnect import run_every
+from config.reconnect import ReconnectingCommand, run_every
 
 logger = logging.getLogger("kapchyk.housekeeping")
 
 
-class Command(BaseCommand):
+class Command(ReconnectingCommand, BaseCommand):
     help = (
         "The housekeeping loop beside the task worker: the payments sweep and the overdue "
         "flag every round, the ledger fold, the ledger check (/healthz/ledger), expired web "
@@ -21,6 +21,9 @@ class Command(BaseCommand):
             "--every", type=float, default=15.0, help="seconds between rounds (default 15)"
         )
         parser.add_argument("--once", action="store_true", help="run every job once and exit")
+
+    def long_running(self, options) -> bool:
+        return not options.get("once")
 
     def handle(self, *args, every, once, **options):
         if every <= 0:

@@ -16,7 +16,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 
-from config.reconnect import FAILED, Backoff, attempt
+from config.reconnect import FAILED, Backoff, ReconnectingCommand, attempt
 
 HEALTHY_RUN = 60.0  # seconds of a loop without a database error that reset the backoff
 
@@ -34,11 +34,14 @@ class ResilientWorker(Worker):
             return  # --batch, --max-tasks or a shutdown: as db_worker
 
 
-class Command(DbWorkerCommand):
+class Command(ReconnectingCommand, DbWorkerCommand):
     help = (
         "Run the database task worker (django-tasks-db's db_worker, the same options) "
         "that reconnects with backoff after a database outage instead of exiting."
     )
+
+    def long_running(self, options) -> bool:
+        return not options.get("batch")
 
     def handle(
         self,
