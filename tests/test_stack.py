@@ -361,7 +361,9 @@ def test_the_stack_recovers_from_a_database_outage_by_itself(tmp_path):
         pg.create()
         _manage(env, "migrate", "--noinput", "-v0")
         _manage(env, "demo")
-        cookies = {"sessionid": re.search(r"SESSION (\S+)", _manage(env, "shell", "-c", SIGN_IN))[1]}
+        cookies = {
+            "sessionid": re.search(r"SESSION (\S+)", _manage(env, "shell", "-c", SIGN_IN))[1]
+        }
         ref_port = free_port()
         reference = subprocess.Popen(
             [sys.executable, "manage.py", "reference_provider", "--port", str(ref_port),

@@ -368,10 +368,10 @@ class HealthSignal(models.Model):
     """The last result of a periodic check (one row per check, e.g. "ledger"), so that any
     web process can answer /healthz/<name> from what the housekeeping loop last found."""
 
-    name = models.CharField(_("check"), max_length=32, unique=True)
+    name = models.CharField(_("check name"), max_length=32, unique=True)
     ok = models.BooleanField(_("passed"))
     detail = models.TextField(_("findings"), blank=True)
-    checked_at = models.DateTimeField(_("checked"))
+    checked_at = models.DateTimeField(_("checked at"))
 
     class Meta:
         verbose_name = _("health signal")

@@ -47,9 +47,12 @@ def test_overdue_pending_payments_need_attention(wallet, provider, settings, cap
     assert f"payment {stuck.code} needs attention" in caplog.records[0].getMessage()
     # No money moved: both holds still in suspense.
     assert balances(wallet, provider) == (START - 10_00 - 20_00 - 2 * FEE, 0, 30_00 + 2 * FEE, 0)
-    assert Transfer.objects.exclude(kind=Transfer.Kind.PAYMENT_HOLD).exclude(
-        kind=Transfer.Kind.CASHIN
-    ).count() == 0
+    assert (
+        Transfer.objects.exclude(kind=Transfer.Kind.PAYMENT_HOLD)
+        .exclude(kind=Transfer.Kind.CASHIN)
+        .count()
+        == 0
+    )
     # Twice is once.
     assert payments_overdue_flag() == []
 
