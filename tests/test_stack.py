@@ -165,6 +165,7 @@ class Serve:
                 "-o",
                 ".venv/.installed",  # never reinstall the virtualenv from a test
                 "serve",
+                "SERVE_VENV=.venv",  # (where make serve has a virtualenv of its own)
                 f"PORT={port}",
                 f"WEB_PORT={web_port}",
                 f"HOUSEKEEPING_EVERY={every}",
