@@ -21,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from contextlib import suppress
@@ -284,6 +285,16 @@ class PrivatePostgres:
         if self.as_user:
             entry = pwd.getpwnam("postgres")
             os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+            if self.run("test", "-w", str(self.dir), check=False).returncode != 0:
+                # The checkout is not reachable by the postgres user (e.g. under /root).
+                shutil.rmtree(self.dir, ignore_errors=True)
+                self.dir = Path(tempfile.gettempdir()) / f"kapchyk-pg-outage-{self.port}"
+                self.data = self.dir / "data"
+                if (self.data / "postmaster.pid").exists():
+                    self.stop(mode="immediate", check=False)
+                shutil.rmtree(self.dir, ignore_errors=True)
+                self.dir.mkdir(parents=True)
+                os.chown(self.dir, entry.pw_uid, entry.pw_gid)
         self.run(
             str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
             "-E", "UTF8", "--no-sync", "--no-instructions",
