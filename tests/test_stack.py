@@ -143,7 +143,12 @@ def database_url() -> str:
 
 def base_env(database: str, secret_key: str) -> dict:
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "PYTEST"))
+            and k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+        },
         "DATABASE_URL": database,
         "SECRET_KEY": secret_key,
         "SMS_BACKEND": "wallets.sms.OutboxBackend",
