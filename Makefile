@@ -13,7 +13,7 @@ FIND_PYTHON = for c in python3.14 python3.13 python3.12 python3 python \
 	  if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$p; exit 0; fi; \
 	done; exit 1
 
-.PHONY: run test e2e-deps lighthouse venv serve-venv lock migrate demo static lint format messages check-messages bench serve clean help
+.PHONY: run test e2e-deps nginx-deps lighthouse venv serve-venv lock migrate demo static lint format messages check-messages bench serve clean help
 
 help:
 	@echo "make run        set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
@@ -21,7 +21,7 @@ help:
 	@echo "make lint       ruff check + format check"
 	@echo "make messages   update and compile the ky/ru catalogues"
 	@echo "make bench      what a payment costs, as ratios to peers (PostgreSQL, ~5 min)"
-	@echo "make serve      the production stack: gunicorn + whitenoise + db_worker (DATABASE_URL)"
+	@echo "make serve      the production stack, supervised: nginx + gunicorn + task worker + housekeeping"
 	@echo "make lock       regenerate requirements.lock and requirements-dev.lock (hashes) with uv"
 
 # Packages come only from the lock files, every file checked against its hash:
@@ -118,30 +118,49 @@ messages: venv
 check-messages: venv
 	$(PY) scripts/check_messages.py
 
-# The production stack on this machine: migrate + collectstatic, then gunicorn (WEB_CONCURRENCY
-# workers, static files by whitenoise) and a `db_worker` for the background tasks, both with
-# production settings. Over plain http on $(HOST) it turns the https-only parts off unless they
-# are set: behind TLS in production set SECURE_SSL_REDIRECT=true and COOKIES_SECURE=true
-# (or leave them unset outside make). SECRET_KEY is random per run unless set.
+# The production stack on this machine, supervised (deploy/supervise.py starts again whatever
+# exits, with backoff, and forwards SIGTERM): nginx on $(HOST):$(PORT) in front (buffers slow
+# clients; deploy/nginx.conf, its own files under build/nginx/), gunicorn on
+# 127.0.0.1:$(WEB_PORT) (WEB_CONCURRENCY workers, static files by whitenoise), the task worker
+# (`manage.py worker`) and the housekeeping loop (`manage.py housekeeping`), all with
+# production settings; the worker and the loop outlive a database outage. Without nginx (and
+# no root to install it) gunicorn serves $(HOST):$(PORT) itself. Over plain http on $(HOST) it
+# turns the https-only parts off unless they are set: behind TLS in production set
+# SECURE_SSL_REDIRECT=true and COOKIES_SECURE=true (or leave them unset outside make).
+# SECRET_KEY is random per run unless set.
+WEB_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
+HOUSEKEEPING_EVERY ?= 15
+
+nginx-deps:
+	@if ! command -v nginx >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; fi
+
 # OUTBOUND_ALLOW_PRIVATE=true lets it call the reference provider on 127.0.0.1; a real server
 # leaves it unset (false): gateways and SMS on private or loopback addresses are refused.
 # It runs from $(SERVE_VENV) (requirements.lock alone), as production does; `private` keeps
 # static and migrate (prerequisites) on .venv.
 serve: private VENV := $(SERVE_VENV)
 serve: private PY := $(SERVE_VENV)/bin/python
-serve: serve-venv static migrate
+serve: serve-venv static migrate nginx-deps
 	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-false}" ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost}" \
 	    OUTBOUND_ALLOW_PRIVATE="$${OUTBOUND_ALLOW_PRIVATE:-true}" \
 	    SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-false}" COOKIES_SECURE="$${COOKIES_SECURE:-false}" \
 	    TASKS_BACKEND="$${TASKS_BACKEND:-django_tasks_db.DatabaseBackend}" WEB_CONCURRENCY="$${WEB_CONCURRENCY:-2}" \
 	    SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
-	  echo "Serving http://$(HOST):$(PORT)/ with $$WEB_CONCURRENCY web workers + 1 task worker on $${DATABASE_URL:-SQLite}"; \
-	  $(PY) manage.py db_worker & worker=$$!; \
-	  $(PY) manage.py payments_retry --every 60 & sweep=$$!; \
-	  trap 'kill $$worker $$sweep 2>/dev/null; wait $$worker $$sweep 2>/dev/null' EXIT INT TERM; \
-	  $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $$WEB_CONCURRENCY \
-	    --timeout 30 --graceful-timeout 20 --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
-	    --no-control-socket
+	  if command -v nginx >/dev/null; then \
+	    export TRUSTED_PROXY_COUNT="$${TRUSTED_PROXY_COUNT:-1}"; bind=127.0.0.1:$(WEB_PORT); \
+	    front="nginx=$$($(PY) deploy/nginx.py --listen $(HOST):$(PORT) --upstream $$bind --prefix build/nginx)" || exit 1; \
+	    shown="nginx → gunicorn on $$bind"; \
+	  else \
+	    echo "nginx is not installed (apt-get install nginx): gunicorn serves $(HOST):$(PORT) directly, unbuffered"; \
+	    bind=$(HOST):$(PORT); front=; shown="gunicorn"; \
+	  fi; \
+	  echo "Serving http://$(HOST):$(PORT)/ ($$shown) with $$WEB_CONCURRENCY web workers + 1 task worker + housekeeping on $${DATABASE_URL:-SQLite}"; \
+	  exec $(PY) deploy/supervise.py --grace 25 \
+	    "web=$(VENV)/bin/gunicorn config.wsgi --bind $$bind --workers $$WEB_CONCURRENCY --timeout 30 --graceful-timeout 20 --forwarded-allow-ips $${FORWARDED_ALLOW_IPS:-127.0.0.1} --no-control-socket" \
+	    "worker=$(PY) manage.py worker --no-reload" \
+	    "housekeeping=$(PY) manage.py housekeeping --every $(HOUSEKEEPING_EVERY)" \
+	    $${front:+"$$front"}
 
 bench: static
 	$(PY) scripts/bench.py

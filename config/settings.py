@@ -100,6 +100,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # reconnect, not an error); one per request on the embedded default.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer (not one that refuses) fails a connection in
+    # seconds, not the OS's minutes: long-running commands then retry with backoff.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for each other instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -216,7 +220,7 @@ if not DEBUG:
         CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Load balancers probe over plain http.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/ledger$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -244,6 +248,19 @@ TASKS = {
 PAYMENT_RETRY_DELAY = env.float("PAYMENT_RETRY_DELAY", default=15.0)
 PAYMENT_RETRY_MAX_DELAY = env.float("PAYMENT_RETRY_MAX_DELAY", default=900.0)
 PAYMENT_LEASE = env.float("PAYMENT_LEASE", default=30.0)
+# A pending payment still not settled this many seconds after its next attempt was due is
+# moved to «needs attention» by the housekeeping loop (billing.overdue).
+PAYMENT_OVERDUE_ATTENTION = env.float("PAYMENT_OVERDUE_ATTENTION", default=300.0)
+
+# --- Housekeeping (`manage.py housekeeping`, config/housekeeping.py): how often each job
+# runs, in seconds. The payments sweep and the overdue flag run every --every seconds.
+HOUSEKEEPING_LEDGER_FOLD = env.float("HOUSEKEEPING_LEDGER_FOLD", default=60.0)
+HOUSEKEEPING_LEDGER_CHECK = env.float("HOUSEKEEPING_LEDGER_CHECK", default=300.0)
+HOUSEKEEPING_CLEARSESSIONS = env.float("HOUSEKEEPING_CLEARSESSIONS", default=3600.0)
+HOUSEKEEPING_USSD_PURGE = env.float("HOUSEKEEPING_USSD_PURGE", default=600.0)
+# /healthz/ledger answers 503 when the last ledger check found a problem, or when there
+# is none younger than this (the housekeeping loop is not running).
+LEDGER_CHECK_MAX_AGE = env.float("LEDGER_CHECK_MAX_AGE", default=3 * HOUSEKEEPING_LEDGER_CHECK + 60)
 
 # --- Outbound HTTP (config/http.py: gateways, SMS, push) ---
 # Private, loopback and link-local addresses are refused unless allowed: development and the

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import staff
-from wallets.health import healthz
+from wallets.health import healthz, healthz_ledger
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
@@ -18,5 +18,6 @@ urlpatterns = [
     path("pay/", include("billing.urls")),
     path("ussd/", include("ussd.urls")),
     path("healthz", healthz, name="healthz"),
+    path("healthz/ledger", healthz_ledger, name="healthz_ledger"),
     path("", include("wallets.urls")),
 ]

@@ -183,3 +183,11 @@ def _save(session, token, *, state, consumed, screen, closed=False, lang=None) -
         screen,
         closed,
     )
+
+
+def sessions_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the sessions that expired more than PURGE_AFTER ago; return how many (the
+    housekeeping loop runs it; a new session also purges on its way in)."""
+    now = now or timezone.now()
+    deleted, _ = UssdSession.objects.filter(expires_at__lt=now - PURGE_AFTER).delete()
+    return deleted

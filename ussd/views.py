@@ -15,6 +15,8 @@ from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from wallets.audit import Origin
+
 from . import engine
 
 logger = logging.getLogger(__name__)
@@ -48,7 +50,9 @@ def gateway_allowed(request) -> bool:
         )
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return False
-    return not allowed_ips or _ip_allowed(request.META.get("REMOTE_ADDR", ""), allowed_ips)
+    # The gateway's address as the rate limits see it: behind nginx (TRUSTED_PROXY_COUNT=1)
+    # the last X-Forwarded-For hop, not the proxy's 127.0.0.1.
+    return not allowed_ips or _ip_allowed(Origin.of_request(request).ip or "", allowed_ips)
 
 
 def _plain(body: str, status: int = 200) -> HttpResponse:

@@ -372,3 +372,21 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_repr}"
+
+
+class HealthSignal(models.Model):
+    """The last result of a periodic check (one row per check, e.g. "ledger"), so that any
+    web process can answer /healthz/<name> from what the housekeeping loop last found."""
+
+    name = models.CharField(_("check name"), max_length=32, unique=True)
+    ok = models.BooleanField(_("passed"))
+    detail = models.TextField(_("findings"), blank=True)
+    checked_at = models.DateTimeField(_("checked at"))
+
+    class Meta:
+        verbose_name = _("health signal")
+        verbose_name_plural = _("health signals")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name}: {'ok' if self.ok else 'problem'}"

@@ -18,6 +18,8 @@ EXEMPT = {
     "ussd:gateway": "the operator's USSD gateway, not a browser: a shared secret and/or its "
     "addresses authenticate every request (settings.USSD_SHARED_SECRET / USSD_ALLOWED_IPS)",
     "healthz": "the load balancer's probe: GET/HEAD only, no session, changes nothing",
+    "healthz_ledger": "monitoring's probe of the last ledger check: GET/HEAD only, no session, "
+    "changes nothing",
 }
 
 
@@ -60,3 +62,4 @@ def test_the_exempt_views_refuse_without_their_own_credential(settings):
     ok = client.post("/ussd/", form, headers={"X-USSD-Secret": "the-operators-secret"})
     assert ok.status_code == 200
     assert client.post("/healthz").status_code == 405
+    assert client.post("/healthz/ledger").status_code == 405

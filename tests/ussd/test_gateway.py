@@ -244,3 +244,17 @@ def test_twin_requests_at_once_pay_once():
     wallet.account.refresh_from_db()
     assert wallet.account.balance == 90_00
     assert payment.channel == "ussd"
+
+
+def test_ip_allow_list_behind_the_proxy(client, settings, catalogue):
+    """Behind nginx every request comes from 127.0.0.1; the gateway is the hop nginx adds."""
+    settings.USSD_SHARED_SECRET = ""
+    settings.USSD_ALLOWED_IPS = ["10.1.2.3"]
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    via = {"REMOTE_ADDR": "127.0.0.1"}
+    ok = client.post(URL, form(), headers={"X-Forwarded-For": "10.1.2.3"}, **via)
+    assert ok.status_code == 200
+    # A client cannot claim the address: nginx appends the real one, the last hop counts.
+    forged = client.post(URL, form(), headers={"X-Forwarded-For": "10.1.2.3, 10.9.9.9"}, **via)
+    assert forged.status_code == 403
+    assert client.post(URL, form(), **via).status_code == 403
