@@ -153,6 +153,8 @@ def _wallet_params(pk, day, month, *, delta, debited, incoming, back_day, back_m
         incoming, m, incoming,
         incoming, delta,
     ]  # fmt: skip
+
+
 _ENTRY_SQL = f"INSERT INTO {_E} (account_id, delta, transfer_id) VALUES {{rows}}"  # noqa: S608
 
 
