@@ -110,12 +110,15 @@ def transfer(
     kind: str = Transfer.Kind.OTHER,
     memo: str = "",
     created_by=None,
+    returns=None,
+    now=None,
 ) -> Transfer:
     """Move `amount` tyiyn from `debit` to `credit`, at most once per `key`.
 
     Guarantees: as `move()` with this one leg.
     """
-    return move([Leg(debit, credit, amount, key, kind, memo)], created_by=created_by)[0]
+    leg = Leg(debit, credit, amount, key, kind, memo, returns)
+    return move([leg], created_by=created_by, now=now)[0]
 
 
 _T, _A, _E = Transfer._meta.db_table, Account._meta.db_table, LedgerEntry._meta.db_table
