@@ -387,7 +387,7 @@ class Flow:
         entry = next(
             e for errors in exc.error_dict.values() for e in errors if e.code == "limit_exceeded"
         )
-        return self.t(f"limit_{entry.params['limit']}", left=self.som(entry.params["left"]))
+        return self.t(f"limit_{entry.params['limit']}", amount=self.som(entry.params["left"]))
 
     def show_pay_confirm(self, error):
         provider = self._provider()
