@@ -168,8 +168,9 @@ def move(legs: list[Leg], *, created_by=None, now=None) -> list[Transfer]:
     caller's transaction when there is one, without a savepoint: the caller's transaction
     is the unit, and a refusal ends it); no wallet goes below zero (InsufficientFunds,
     nothing moved); no wallet's limits are broken (LimitExceeded, nothing moved; counted in
-    the day and month of `now`, default the current time, in Asia/Bishkek); when every key was already used for the same movements, the first
-    Transfers are returned and nothing moves; a key used for a different movement (or
+    the day and month of `now`, default the current time, in Asia/Bishkek); when every key
+    was already used for the same movements, the first Transfers are returned and nothing
+    moves; a key used for a different movement (or
     only some of the keys used) raises IdempotencyConflict.
     """
     if not legs:
