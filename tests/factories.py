@@ -1,7 +1,7 @@
 import factory
 
-from wallets import ledger, services
-from wallets.models import Account, User
+from wallets import ledger, limits, services
+from wallets.models import Account, User, Wallet
 
 PASSWORD = "secret123pass"
 
@@ -22,13 +22,22 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-def make_wallet(*, balance: int = 0, user: User | None = None):
-    """A verified user with a wallet holding `balance` tyiyn (credited through the ledger)."""
+def make_wallet(*, balance: int = 0, user: User | None = None, level=None):
+    """A verified user with a wallet holding `balance` tyiyn (credited through the ledger).
+
+    At `level` (a wallets.Level, set once the balance is there), or without one — no
+    limits — so that tests of other things do not meet the base level's limits
+    (wallet_open's own start at the base level is tested with the limits)."""
     user = user or UserFactory()
     wallet = services.wallet_open(user=user)
-    if balance:
-        services.cashin_create(wallet=wallet, amount=balance, reason="test", created_by=None)
-        wallet.account.refresh_from_db()
+    for step in ("credit", "level"):
+        value = level if step == "level" else None
+        Wallet.objects.filter(pk=wallet.pk).update(level=value)
+        Account.objects.filter(pk=wallet.account_id).update(**limits.limits_of(value))
+        if step == "credit" and balance:
+            services.cashin_create(wallet=wallet, amount=balance, reason="test", created_by=None)
+    wallet.refresh_from_db()
+    wallet.account.refresh_from_db()
     return wallet
 
 

@@ -361,6 +361,8 @@ class Flow:
                 return self.go("pay_amount", self.t("amount_range", **limits))
             if "amount" in errors:
                 return self.go("pay_amount", " ".join(errors["amount"]))
+            if "limit_exceeded" in codes:
+                return self.go("pay_amount", self._limit_text(exc))
             return self.end("pay_refused", reason=" ".join(errors.get(NON_FIELD_ERRORS, [])))
         if quote.balance_after < 0:
             balance = ledger.balance_of(wallet.account)
@@ -379,6 +381,13 @@ class Flow:
             token=payment_token_new(wallet=wallet, quote=quote),
         )
         return self.go("pay_confirm")
+
+    def _limit_text(self, exc: ValidationError) -> str:
+        """The short wording of a limit_exceeded refusal (wallets.operations)."""
+        entry = next(
+            e for errors in exc.error_dict.values() for e in errors if e.code == "limit_exceeded"
+        )
+        return self.t(f"limit_{entry.params['limit']}", amount=self.som(entry.params["left"]))
 
     def show_pay_confirm(self, error):
         provider = self._provider()
@@ -418,6 +427,8 @@ class Flow:
                 channel=Payment.Channel.USSD,
             )
         except ValidationError as exc:
+            if "limit_exceeded" in operations.codes_of(exc):
+                return self.end("pay_refused", reason=self._limit_text(exc))
             return self.end("pay_refused", reason=" ".join(exc.messages))
         if payment.status == Payment.Status.FAILED:
             return self.end("pay_failed", code=format_code(payment.code))

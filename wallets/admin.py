@@ -10,9 +10,20 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import ledger, services
+from . import ledger, limits, operations, services
 from .audit import Origin
-from .models import Account, AuditLog, CashIn, Offer, SmsMessage, Transfer, User, Wallet
+from .models import (
+    Account,
+    AuditLog,
+    CashIn,
+    Level,
+    LevelChange,
+    Offer,
+    SmsMessage,
+    Transfer,
+    User,
+    Wallet,
+)
 from .money import format_som, parse_som
 
 
@@ -62,11 +73,54 @@ class CashInForm(forms.Form):
         return parse_som(self.cleaned_data["amount"])
 
 
+class LevelForm(forms.Form):
+    level = forms.ModelChoiceField(label=_("Identification level"), queryset=Level.objects.all())
+    evidence = forms.CharField(
+        label=_("Evidence"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("What the level rests on: the document checked, the call, the office."),
+    )
+
+
+@admin.register(Level)
+class LevelAdmin(admin.ModelAdmin):
+    """Levels are product rules: an edit is copied onto the accounts of its wallets."""
+
+    list_display = [
+        "order",
+        "name_ru",
+        "name_ky",
+        "limit_operation",
+        "limit_out_day",
+        "limit_out_month",
+        "limit_in_month",
+        "limit_balance",
+    ]
+    ordering = ["order"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        limits.level_sync(level=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a wallet's level and its history refer to it
+
+
+@admin.register(LevelChange)
+class LevelChangeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "wallet", "old_level", "new_level", "changed_by"]
+    list_filter = ["new_level", "created_at"]
+    search_fields = ["wallet__number", "evidence"]
+    list_select_related = ["wallet", "old_level", "new_level", "changed_by"]
+
+
 @admin.register(Wallet)
 class WalletAdmin(ReadOnlyAdmin):
-    list_display = ["number", "user", "balance_display", "created_at"]
+    list_display = ["number", "user", "level", "balance_display", "created_at"]
+    list_filter = ["level"]
     search_fields = ["number", "user__email", "user__full_name"]
-    list_select_related = ["account", "user"]
+    list_select_related = ["account", "user", "level"]
     exclude = ["pin_hash"]
 
     @admin.display(description=_("balance"))
@@ -79,8 +133,46 @@ class WalletAdmin(ReadOnlyAdmin):
                 "<int:pk>/cashin/",
                 self.admin_site.admin_view(self.cashin_view),
                 name="wallets_wallet_cashin",
-            )
+            ),
+            path(
+                "<int:pk>/level/",
+                self.admin_site.admin_view(self.level_view),
+                name="wallets_wallet_level",
+            ),
         ] + super().get_urls()
+
+    def level_view(self, request, pk):
+        """Raise or lower the wallet's identification level (group «identification»)."""
+        if not request.user.has_perm("wallets.set_level"):
+            raise PermissionDenied
+        wallet = get_object_or_404(Wallet.objects.with_account().select_related("level"), pk=pk)
+        form = LevelForm(request.POST or None, initial={"level": wallet.level_id})
+        if request.method == "POST" and form.is_valid():
+            change = limits.level_set(
+                wallet=wallet,
+                level=form.cleaned_data["level"],
+                evidence=form.cleaned_data["evidence"],
+                changed_by=request.user,
+                origin=Origin.of_request(request),
+            )
+            if change is None:
+                message = gettext("The wallet is already at this level.")
+            else:
+                message = gettext("%(wallet)s is now at the level «%(level)s».") % {
+                    "wallet": wallet,
+                    "level": change.new_level,
+                }
+            self.message_user(request, message, messages.SUCCESS)
+            return redirect(reverse("admin:wallets_wallet_change", args=[wallet.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Identification level of %(wallet)s") % {"wallet": wallet},
+            "wallet": wallet,
+            "form": form,
+            "changes": wallet.level_changes.select_related("old_level", "new_level", "changed_by"),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/wallets/level.html", context)
 
     def cashin_view(self, request, pk):
         if not request.user.has_perm("wallets.add_cashin"):
@@ -99,6 +191,9 @@ class WalletAdmin(ReadOnlyAdmin):
                     if request.POST.get("nonce")
                     else None,
                 )
+            except ledger.LimitExceeded as exc:
+                error = operations.limit_exceeded(limit=exc.limit, left=exc.left)
+                form.add_error(None, error.messages[0])
             except (ValidationError, ledger.LedgerError) as exc:
                 form.add_error(None, str(exc))
             else:

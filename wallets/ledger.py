@@ -13,17 +13,23 @@ and change balances in the same transaction:
   unit, a system account's legs are netted first: money that only passes through
   suspense in one commit leaves no entry on it.
 
+A wallet's limits (wallets.limits) are checked by that same UPDATE, against the limits and
+the running day / month totals its own row carries, and the totals move with the balance:
+a refused limit is LimitExceeded, nothing moved, and no extra statement when it fits.
+
 Wallet rows are updated in ascending id order, so two units never deadlock. The statements
 are written out (a handful, no ORM compiler on the hot path): a wallet-to-wallet transfer
 is three statements, a bill payment's three legs four.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from . import limits
 from .models import Account, LedgerEntry, Transfer
 
 
@@ -33,6 +39,15 @@ class LedgerError(Exception):
 
 class InsufficientFunds(LedgerError):
     """The debited wallet does not hold the amount."""
+
+
+class LimitExceeded(LedgerError):
+    """A unit would break a limit of the wallet's level: `limit` is one of
+    wallets.limits.NAMES, `left` what is left of it (tyiyn)."""
+
+    def __init__(self, account_id: int, *, limit: str, left: int):
+        super().__init__(f"account {account_id}: limit {limit} exceeded, {left} left")
+        self.account_id, self.limit, self.left = account_id, limit, left
 
 
 class IdempotencyConflict(LedgerError):
@@ -81,6 +96,9 @@ class Leg:
     key: str
     kind: str = Transfer.Kind.OTHER
     memo: str = ""
+    # A credit that gives back a debit of the wallet moved at this moment (a refund): it
+    # takes the amount off that moment's outgoing totals and is not incoming money.
+    returns: datetime.datetime | None = None
 
 
 def transfer(
@@ -92,31 +110,67 @@ def transfer(
     kind: str = Transfer.Kind.OTHER,
     memo: str = "",
     created_by=None,
+    returns=None,
+    now=None,
 ) -> Transfer:
     """Move `amount` tyiyn from `debit` to `credit`, at most once per `key`.
 
     Guarantees: as `move()` with this one leg.
     """
-    return move([Leg(debit, credit, amount, key, kind, memo)], created_by=created_by)[0]
+    leg = Leg(debit, credit, amount, key, kind, memo, returns)
+    return move([leg], created_by=created_by, now=now)[0]
 
 
 _T, _A, _E = Transfer._meta.db_table, Account._meta.db_table, LedgerEntry._meta.db_table
 _COLUMNS = "debit_id, credit_id, amount, kind, idempotency_key, memo, created_by_id, created_at"
 # Table names come from the models, values are parameters: no injection possible.
 _INSERT_SQL = f"INSERT INTO {_T} ({_COLUMNS}) VALUES {{rows}} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key"  # noqa: S608, E501
-_DEBIT_SQL = f"UPDATE {_A} SET balance = balance + %s WHERE id = %s AND balance >= %s"  # noqa: S608
-_CREDIT_SQL = f"UPDATE {_A} SET balance = balance + %s WHERE id = %s"  # noqa: S608
+# A wallet's one statement: the balance and the period totals move together, only if the
+# balance holds the debits and every limit of the row holds (an empty limit always does; a
+# total whose key is not the current period's counts as 0). SET reads the old row values.
+_DAY = "CASE WHEN day_key = %s THEN out_day ELSE 0 END"
+_OUT = "CASE WHEN month_key = %s THEN out_month ELSE 0 END"
+_IN = "CASE WHEN month_key = %s THEN in_month ELSE 0 END"
+_WALLET_SQL = (
+    f"UPDATE {_A} SET balance = balance + %s, out_day = {_DAY} + %s, day_key = %s, "  # noqa: S608
+    f"out_month = {_OUT} + %s, in_month = {_IN} + %s, month_key = %s "
+    "WHERE id = %s AND balance >= %s "
+    "AND (%s = 0 OR limit_operation IS NULL OR %s <= limit_operation) "
+    f"AND (%s <= 0 OR limit_out_day IS NULL OR {_DAY} + %s <= limit_out_day) "
+    f"AND (%s <= 0 OR limit_out_month IS NULL OR {_OUT} + %s <= limit_out_month) "
+    f"AND (%s = 0 OR limit_in_month IS NULL OR {_IN} + %s <= limit_in_month) "
+    "AND (%s = 0 OR limit_balance IS NULL OR balance + %s <= limit_balance)"
+)
+
+
+def _wallet_params(pk, day, month, *, delta, debited, incoming, back_day, back_month):
+    d = connection.ops.adapt_datefield_value(day)
+    m = connection.ops.adapt_datefield_value(month)
+    out_day, out_month = debited - back_day, debited - back_month
+    return [
+        delta, d, out_day, d, m, out_month, m, incoming, m,
+        pk, debited,
+        debited, debited,
+        out_day, d, out_day,
+        out_month, m, out_month,
+        incoming, m, incoming,
+        incoming, delta,
+    ]  # fmt: skip
+
+
 _ENTRY_SQL = f"INSERT INTO {_E} (account_id, delta, transfer_id) VALUES {{rows}}"  # noqa: S608
 
 
-def move(legs: list[Leg], *, created_by=None) -> list[Transfer]:
+def move(legs: list[Leg], *, created_by=None, now=None) -> list[Transfer]:
     """Move every leg of `legs`, as one unit, at most once per key.
 
     Guarantees: the legs and their Transfer rows commit together or not at all (inside the
     caller's transaction when there is one, without a savepoint: the caller's transaction
     is the unit, and a refusal ends it); no wallet goes below zero (InsufficientFunds,
-    nothing moved); when every key was already used for the same movements, the first
-    Transfers are returned and nothing moves; a key used for a different movement (or
+    nothing moved); no wallet's limits are broken (LimitExceeded, nothing moved; counted in
+    the day and month of `now`, default the current time, in Asia/Bishkek); when every key
+    was already used for the same movements, the first Transfers are returned and nothing
+    moves; a key used for a different movement (or
     only some of the keys used) raises IdempotencyConflict.
     """
     if not legs:
@@ -126,7 +180,7 @@ def move(legs: list[Leg], *, created_by=None) -> list[Transfer]:
             raise ValueError("amount must be a positive integer number of tyiyn")
         if leg.debit.pk == leg.credit.pk:
             raise ValueError("debit and credit must differ")
-    moment = timezone.now()
+    moment = now or timezone.now()
     now = connection.ops.adapt_datetimefield_value(moment)
     by = getattr(created_by, "pk", created_by)
     params = []
@@ -143,7 +197,9 @@ def move(legs: list[Leg], *, created_by=None) -> list[Transfer]:
         cursor.execute(_INSERT_SQL.format(rows=rows), params)
         ids = {key: pk for pk, key in cursor.fetchall()}
         replayed = len(ids) < len(legs)
-        wallets: dict[int, list[int]] = {}  # account id → [net delta, gross debit]
+        day, month = limits.periods(moment)
+        # account id → [net delta, debits, credits, incoming, given back today, this month]
+        wallets: dict[int, list[int]] = {}
         hot: dict[int, list[int]] = {}  # account id → [net delta, transfer id of one leg]
         for leg in [] if replayed else legs:
             for account, delta in ((leg.debit, -leg.amount), (leg.credit, leg.amount)):
@@ -152,18 +208,37 @@ def move(legs: list[Leg], *, created_by=None) -> list[Transfer]:
                     net[0] += delta
                     if delta > 0:
                         net[1] = ids[leg.key]
+                    continue
+                net = wallets.setdefault(account.pk, [0, 0, 0, 0, 0, 0])
+                net[0] += delta
+                if delta < 0:
+                    net[1] -= delta
+                    continue
+                net[2] += delta
+                if leg.returns is None:
+                    net[3] += delta
                 else:
-                    net = wallets.setdefault(account.pk, [0, 0])
-                    net[0] += delta
-                    net[1] += max(-delta, 0)
+                    returned = limits.periods(leg.returns)
+                    net[4] += delta if returned[0] == day else 0
+                    net[5] += delta if returned[1] == month else 0
         for pk in sorted(wallets):
-            delta, debited = wallets[pk]
-            if debited:  # the wallet must hold every debit of the unit, whatever comes back
-                cursor.execute(_DEBIT_SQL, [delta, pk, debited])
-                if cursor.rowcount != 1:
-                    raise InsufficientFunds(pk)
-            else:
-                cursor.execute(_CREDIT_SQL, [delta, pk])
+            delta, debited, credited, incoming, back_day, back_month = wallets[pk]
+            # The wallet must hold every debit of the unit, whatever comes back.
+            cursor.execute(
+                _WALLET_SQL,
+                _wallet_params(
+                    pk,
+                    day,
+                    month,
+                    delta=delta,
+                    debited=debited,
+                    incoming=incoming,
+                    back_day=back_day,
+                    back_month=back_month,
+                ),
+            )
+            if cursor.rowcount != 1:
+                _refuse(pk, moment, debited, credited, incoming, back_day, back_month)
         entries = [(pk, net, tid) for pk, (net, tid) in sorted(hot.items()) if net]
         if entries:
             cursor.execute(
@@ -186,6 +261,24 @@ def move(legs: list[Leg], *, created_by=None) -> list[Transfer]:
         )
         for leg in legs
     ]
+
+
+def _refuse(pk, moment, debited, credited, incoming, back_day, back_month):
+    """Why a wallet's UPDATE matched no row: a limit, or else the balance. (Read after the
+    refusal, only on this path; the unit is abandoned either way.)"""
+    account = Account.objects.filter(pk=pk).first()
+    found = account and limits.refused(
+        account,
+        moment=moment,
+        debited=debited,
+        credited=credited,
+        incoming=incoming,
+        back_day=back_day,
+        back_month=back_month,
+    )
+    if found:
+        raise LimitExceeded(pk, limit=found[0], left=found[1])
+    raise InsufficientFunds(pk)
 
 
 def _already_moved(legs, inserted) -> list[Transfer]:

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -151,6 +152,20 @@ class Account(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     balance = models.BigIntegerField(_("balance, tyiyn"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A wallet account's limits, copied from its wallet's Level (wallets.limits), and its
+    # running totals for the current day and month in Asia/Bishkek: wallets/ledger.py
+    # checks and updates them in the same conditional UPDATE that moves the balance. A
+    # total belongs to the period in its key; a movement in a later period starts it at 0.
+    limit_operation = models.BigIntegerField(null=True, blank=True, editable=False)
+    limit_out_day = models.BigIntegerField(null=True, blank=True, editable=False)
+    limit_out_month = models.BigIntegerField(null=True, blank=True, editable=False)
+    limit_in_month = models.BigIntegerField(null=True, blank=True, editable=False)
+    limit_balance = models.BigIntegerField(null=True, blank=True, editable=False)
+    day_key = models.DateField(null=True, blank=True, editable=False)
+    out_day = models.BigIntegerField(default=0, editable=False)
+    month_key = models.DateField(null=True, blank=True, editable=False)
+    out_month = models.BigIntegerField(default=0, editable=False)
+    in_month = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("ledger account")
@@ -242,6 +257,52 @@ class LedgerEntry(models.Model):
         return f"{self.account_id}: {self.delta:+d}"
 
 
+def _limit(verbose):
+    return models.BigIntegerField(
+        verbose,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("In tyiyn (1 som = 100 tyiyn); empty: no limit."),
+    )
+
+
+class Level(models.Model):
+    """An identification level and its e-money limits (integer tyiyn, empty: no limit).
+
+    Product rules, set up by staff; every wallet has one. Its limits are copied onto the
+    ledger accounts of its wallets (wallets.limits.level_sync) so the ledger checks them
+    in the statement that moves the money.
+    """
+
+    name_ky = models.CharField(_("name (Kyrgyz)"), max_length=100)
+    name_ru = models.CharField(_("name (Russian)"), max_length=100)
+    order = models.PositiveSmallIntegerField(_("order"), unique=True)
+    requirements_ky = models.TextField(_("how to reach it (Kyrgyz)"), blank=True)
+    requirements_ru = models.TextField(_("how to reach it (Russian)"), blank=True)
+    limit_operation = _limit(_("one operation at most"))
+    limit_out_day = _limit(_("outgoing per day"))
+    limit_out_month = _limit(_("outgoing per month"))
+    limit_in_month = _limit(_("incoming per month"))
+    limit_balance = _limit(_("balance at most"))
+
+    class Meta:
+        verbose_name = _("identification level")
+        verbose_name_plural = _("identification levels")
+        ordering = ["order"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return self.name_ky if get_language() == "ky" else self.name_ru
+
+    @property
+    def requirements(self):
+        return self.requirements_ky if get_language() == "ky" else self.requirements_ru
+
+
 class WalletQuerySet(models.QuerySet):
     def with_account(self):
         return self.select_related("account", "user")
@@ -260,12 +321,22 @@ class Wallet(models.Model):
     pin_failed_attempts = models.PositiveSmallIntegerField(default=0)
     pin_locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    # Changed only by wallets.limits.level_set (which also copies its limits to `account`).
+    level = models.ForeignKey(
+        Level,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="wallets",
+        verbose_name=_("identification level"),
+    )
 
     objects = WalletQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("wallet")
         verbose_name_plural = _("wallets")
+        permissions = [("set_level", "Can raise or lower a wallet's identification level")]
 
     def __str__(self):
         return format_number(self.number)
@@ -273,6 +344,38 @@ class Wallet(models.Model):
     @property
     def balance(self):
         return self.account.balance
+
+
+class LevelChange(models.Model):
+    """A wallet's level was raised or lowered: by whom, when, on what evidence. Append-only."""
+
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="level_changes", verbose_name=_("wallet")
+    )
+    old_level = models.ForeignKey(
+        Level, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("from")
+    )
+    new_level = models.ForeignKey(
+        Level, on_delete=models.PROTECT, related_name="+", verbose_name=_("to")
+    )
+    evidence = models.TextField(_("evidence"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("level change")
+        verbose_name_plural = _("level changes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.wallet}: {self.old_level} → {self.new_level}"
 
 
 class CashIn(models.Model):
@@ -345,6 +448,7 @@ class AuditLog(models.Model):
         CASHIN = "cashin", _("cash-in")
         PAYMENT_REFUND = "payment_refund", _("payment refunded")
         PAYMENT_RETRY = "payment_retry", _("payment retried")
+        LEVEL_CHANGE = "level_change", _("identification level changed")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

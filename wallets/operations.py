@@ -100,6 +100,55 @@ def insufficient_funds(*, balance: int, total: int) -> ValidationError:
     )
 
 
+def _limit_messages():
+    return {
+        "operation": _(
+            "At your identification level one operation may be at most %(left)s. "
+            "Raise the level on the Limits page to pay more at once."
+        ),
+        "out_day": _(
+            "The daily limit of your identification level would be exceeded: "
+            "%(left)s may still leave the wallet today."
+        ),
+        "out_month": _(
+            "The monthly limit of your identification level would be exceeded: "
+            "%(left)s may still leave the wallet this month."
+        ),
+        "in_month": _(
+            "The monthly limit of incoming money of the identification level would be "
+            "exceeded: the wallet may still receive %(left)s this month."
+        ),
+        "balance": _(
+            "The wallet would hold more than its identification level allows: it may "
+            "receive at most %(left)s more."
+        ),
+    }
+
+
+def limit_exceeded(*, limit: str, left: int) -> ValidationError:
+    """The one wording of «a limit of the level would be exceeded» (web): which limit
+    (wallets.limits.NAMES) and how much is left; USSD words the code itself."""
+    return refusal(
+        "limit_exceeded",
+        _limit_messages()[limit] % {"left": format_som(left)},
+        limit=limit,
+        left=left,
+    )
+
+
+def limits_check(account, *, out: int = 0, incoming: int = 0, moment=None) -> None:
+    """Refuse (limit_exceeded) an operation that takes `out` tyiyn from the wallet of
+    `account` (or brings it `incoming`), by its limits and totals as loaded. The quote's
+    early answer; the ledger checks again in the transaction that moves the money."""
+    from . import limits
+
+    found = limits.refused(
+        account, moment=moment, debited=out, credited=incoming, incoming=incoming
+    )
+    if found:
+        raise limit_exceeded(limit=found[0], left=found[1])
+
+
 # --- 2. The one-time token ---
 
 # How long a confirm page may wait before its button (a used token keeps working forever:

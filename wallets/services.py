@@ -6,13 +6,14 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from . import ledger
+from . import ledger, limits
 from .audit import Origin, audit_record
 from .models import Account, AuditLog, CashIn, Offer, Transfer, User, Wallet
 
 
 def wallet_open(*, user: User) -> Wallet:
-    """Give `user` a wallet whose number is their phone number; idempotent."""
+    """Give `user` a wallet whose number is their phone number, at the base level
+    (wallets.limits); idempotent."""
     existing = Wallet.objects.filter(user=user).select_related("account").first()
     if existing:
         return existing
@@ -23,6 +24,7 @@ def wallet_open(*, user: User) -> Wallet:
         wallet, _ = Wallet.objects.get_or_create(
             user=user, defaults={"number": user.phone, "account": account}
         )
+        limits.wallet_limits_start(wallet=wallet)
     return wallet
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("cabinet/history/", views.history, name="history"),
     path("cabinet/security/", views.security, name="security"),
     path("offer/", views.offer, name="offer"),
+    path("limits/", views.limits_page, name="limits"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service_worker"),
 ]

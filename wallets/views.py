@@ -9,8 +9,9 @@ from django.views.decorators.http import require_http_methods
 
 from billing.models import Favourite
 
+from . import limits
 from .forms import PeriodForm
-from .models import Offer, Transfer, Wallet
+from .models import Level, Offer, Transfer, Wallet
 from .services import sessions_end_others, wallet_open
 
 
@@ -91,3 +92,25 @@ def security(request):
         "wallets/security.html",
         {"idle_minutes": max(1, settings.SESSION_COOKIE_AGE // 60)},
     )
+
+
+@login_required
+def limits_page(request):
+    """«Лимиты»: the owner's level, its limits, what is left this day and month, and what
+    the next level needs (read from the wallet's ledger row, which carries them)."""
+    wallet = _wallet_for(request)
+    account, level = wallet.account, wallet.level
+    left = limits.left(account)
+    now = limits.usage(account)
+    rows = [
+        {
+            "name": name,
+            "limit": getattr(account, f"limit_{name}"),
+            "used": now.used(name),
+            "left": left[name],
+        }
+        for name in limits.NAMES
+    ]
+    following = Level.objects.filter(order__gt=level.order) if level else Level.objects.all()
+    context = {"wallet": wallet, "level": level, "rows": rows, "next": following.first()}
+    return render(request, "wallets/limits.html", context)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from providers.gateways import Outcome, Status, gateway_for
 from providers.models import Provider
 from providers.validators import normalise
-from wallets import ledger, operations
+from wallets import ledger, limits, operations
 from wallets.models import Account, Transfer, Wallet
 
 from .. import results
@@ -50,6 +50,11 @@ class Quote:
     @property
     def enough(self) -> bool:
         return self.balance_after >= 0
+
+    @cached_property
+    def near_limits(self) -> list:
+        """The outgoing limits this payment takes above 80 % of (wallets.limits.near)."""
+        return limits.near(self.wallet.account, out=self.total)
 
     @property
     def subject(self) -> str:
@@ -85,8 +90,11 @@ def payment_quote(
         errors["amount"] = amount_errors
     if errors:
         raise ValidationError(errors)
-    holder = _provider_check(provider, account, amount).holder if check else ""
     fee = provider.fee_for(amount)
+    # The limits as the wallet's row was loaded (the pages load it per request): «Далее»
+    # already refuses; payment_create's ledger.move checks them again under the row lock.
+    operations.limits_check(wallet.account, out=amount + fee)
+    holder = _provider_check(provider, account, amount).holder if check else ""
     return Quote(
         provider=provider,
         account=account,
@@ -219,7 +227,8 @@ def payment_create(
             with transaction.atomic(durable=True):
                 payment.save(force_insert=True)
                 legs = _legs(payment, settle=payment.status)
-                ledger.move(legs, created_by=wallet.user_id)
+                # Counted in the limits' periods of `now`, the moment its refund gives back.
+                ledger.move(legs, created_by=wallet.user_id, now=now)
                 if payment.status == Payment.Status.SUCCEEDED:
                     sms_succeeded(payment)
                 elif payment.status == Payment.Status.FAILED:
@@ -228,6 +237,8 @@ def payment_create(
                     from .settlement import enqueue_attempt
 
                     enqueue_attempt(payment.pk)
+        except ledger.LimitExceeded as exc:
+            raise operations.limit_exceeded(limit=exc.limit, left=exc.left) from None
         except ledger.InsufficientFunds:
             raise operations.insufficient_funds(
                 balance=ledger.balance_of(wallet.account), total=quote.total
@@ -295,6 +306,7 @@ def refund_leg(payment: Payment) -> ledger.Leg:
         payment.ledger_key("refund"),
         Transfer.Kind.PAYMENT_REFUND,
         payment.memo,
+        returns=payment.created_at,  # the hold's moment: its limits are given back
     )
 
 

@@ -12,11 +12,13 @@ def create_groups(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    staff_groups.load(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    staff_groups.load(
+        apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), staff_groups.FIRST
+    )
 
 
 def remove_groups(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=staff_groups.GROUPS).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=staff_groups.FIRST).delete()
 
 
 class Migration(migrations.Migration):

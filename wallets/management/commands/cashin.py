@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from wallets import services
+from wallets import ledger, operations, services
 from wallets.audit import COMMAND
 from wallets.models import User, Wallet
 from wallets.money import format_som, parse_som
@@ -30,14 +30,18 @@ class Command(BaseCommand):
         wallet = Wallet.objects.with_account().filter(number=e164).first()
         if wallet is None:
             raise CommandError(f"no wallet {e164}")
-        cashin = services.cashin_create(
-            wallet=wallet,
-            amount=tyiyn,
-            reason=reason,
-            created_by=staff,
-            key=f"cashin:cmd:{key}" if key else None,
-            origin=COMMAND,
-        )
+        try:
+            cashin = services.cashin_create(
+                wallet=wallet,
+                amount=tyiyn,
+                reason=reason,
+                created_by=staff,
+                key=f"cashin:cmd:{key}" if key else None,
+                origin=COMMAND,
+            )
+        except ledger.LimitExceeded as exc:
+            refusal = operations.limit_exceeded(limit=exc.limit, left=exc.left)
+            raise CommandError(refusal.messages[0]) from None
         wallet.account.refresh_from_db()
         self.stdout.write(
             f"credited {format_som(cashin.amount)} to {wallet.number}; "
