@@ -58,6 +58,9 @@ class Merchant(models.Model):
     def __str__(self):
         return self.name_ru
 
+    def get_absolute_url(self):
+        return reverse("qr:cashier", args=[self.pk])
+
     @property
     def name(self) -> str:
         if get_language() == "ky" and self.name_ky:
@@ -68,9 +71,6 @@ class Merchant(models.Model):
     def code_id(self) -> str:
         """The merchant's id in its codes (field 33.00)."""
         return str(self.pk)
-
-    def get_absolute_url(self):
-        return reverse("qr:cashier", args=[self.pk])
 
 
 class DynamicCodeQuerySet(models.QuerySet):
@@ -163,12 +163,12 @@ class QrPayment(models.Model):
     def __str__(self):
         return self.display_code
 
+    def get_absolute_url(self):
+        return reverse("qr:receipt", args=[self.code])
+
     @property
     def display_code(self) -> str:
         return " ".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))
 
     def ledger_key(self, what: str) -> str:
         return f"qr:{self.pk}:{what}"
-
-    def get_absolute_url(self):
-        return reverse("qr:receipt", args=[self.code])

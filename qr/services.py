@@ -297,7 +297,7 @@ def qr_payment_create(*, wallet: Wallet, link: str, amount, token: str) -> QrPay
         bound = operations.token_open(wallet=wallet, kind=KIND, token=token)
         quote = qr_quote(wallet=wallet, scan=scan, amount=amount)
         bound.check(subject=scan.subject, amount=quote.amount, fee=quote.fee)
-    except ValidationError as exc:
+    except ValidationError:
         # A used token leads back to its payment (a double click on a dynamic code's
         # «Оплатить» lands on the receipt, not on «already paid»).
         existing = QrPayment.objects.filter(token=token).first() if token else None
