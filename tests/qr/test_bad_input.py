@@ -5,8 +5,8 @@ import io
 from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 import segno
+from django.conf import settings
 from django.utils import timezone
 from PIL import Image
 
@@ -209,7 +209,9 @@ def test_foreign_bank_code(client, payer):
 
 def test_foreign_bank_code_posted_to_the_next_steps(client, payer):
     assert "MBank — KIRILL B." in shown(next_step(client, foreign_link(), "10"))
-    page = shown(client.post("/qr/confirm/", {"link": foreign_link(), "amount": "10", "token": "x"}))
+    page = shown(
+        client.post("/qr/confirm/", {"link": foreign_link(), "amount": "10", "token": "x"})
+    )
     assert "MBank — KIRILL B." in page
 
 
