@@ -234,7 +234,6 @@ def sms_queue(*, phone: str, text: str, secrets: Sequence[str] = ()) -> SmsMessa
     from .operations import enqueue
     from .tasks import sms_deliver
 
-    _budget_count()
     masked = mask(text, secrets) if secrets else ""
     message = SmsMessage.objects.create(phone=phone, text=text, status="queued", masked=masked)
     enqueue(sms_deliver, message.pk)
@@ -244,6 +243,7 @@ def sms_queue(*, phone: str, text: str, secrets: Sequence[str] = ()) -> SmsMessa
 def sms_deliver_now(message: SmsMessage) -> None:
     """Send a queued outbox row through the configured backend, and mask its secrets the
     way send_sms does once a gateway (not the outbox) took it."""
+    _budget_count()  # counted when it goes out, not in the request that queued it
     backend = get_backend()
     backend.deliver(message)
     if message.masked and not backend.outbox_is_delivery:

@@ -21,9 +21,10 @@ def _wallet_for(request) -> Wallet:
 
 def operations(wallet: Wallet):
     """A wallet's transfers, newest first, each marked incoming or outgoing."""
+    # Only what the statement shows: no accounts joined, no columns it does not read.
     return (
         Transfer.objects.for_account(wallet.account_id)
-        .select_related("debit", "credit")
+        .only("kind", "memo", "amount", "created_at", "credit_id", "debit_id")
         .order_by("-created_at", "-id")
     )
 

@@ -272,3 +272,23 @@ def test_other_digits_from_the_gateway_are_read_as_ascii(phone, catalogue):
     assert handset.send(PIN.translate(arabic)).startswith("END Платеж принят.")
     payment = Payment.objects.get()
     assert (payment.account, payment.amount) == (INN, 1_500_00)
+
+
+def test_a_fee_changed_before_the_pin_is_refused_and_moves_nothing(phone, catalogue):
+    # The check screen bound the price it showed: staff raising the fee meanwhile does not
+    # charge a total the payer never saw (issue: the fee was recomputed at «Оплатить»).
+    wallet = ussd_wallet(balance=5_000_00, language="ru", pin=PIN)
+    dostek = catalogue["dostek"]
+    handset = phone(wallet.number)
+    handset.dial()
+    for step in ("3", "3", "14", "14", INN):
+        handset.send(step)
+    assert handset.send("1500") == SEED["ru"]["confirm"]
+    dostek.fee_fixed = 10_00
+    dostek.save()
+    screen = handset.send(PIN)
+    assert screen.startswith("END ")
+    assert "Цена изменилась после того, как было показано подтверждение." in screen
+    assert Payment.objects.count() == 0
+    assert ledger.balance_of(wallet.account) == 5_000_00
+    assert sms_to(wallet.number) == []
