@@ -220,9 +220,9 @@ def cashier(request, pk):
 
 
 @login_required
-def dynamic(request, pk, txn):
+def dynamic(request, pk, code):
     merchant, _wallet_ = _cashier_merchant(request, pk)
-    code = get_object_or_404(DynamicCode.objects.filter(merchant=merchant), transaction_id=txn)
+    code = get_object_or_404(DynamicCode.objects.filter(merchant=merchant), transaction_id=code)
     payment = QrPayment.objects.filter(transaction_id=code.transaction_id).first()
     link = services.dynamic_link(code)
     return render(

@@ -37,9 +37,7 @@ def test_two_payers_of_one_dynamic_code_at_once_make_one_payment():
     tokens = [_token(w, link, None) for w in payers]
 
     def pay(i):
-        return services.qr_payment_create(
-            wallet=payers[i], link=link, amount=None, token=tokens[i]
-        )
+        return services.qr_payment_create(wallet=payers[i], link=link, amount=None, token=tokens[i])
 
     results = run_together(2, pay)
     outcome = Counter(type(r).__name__ for r in results)
