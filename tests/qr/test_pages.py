@@ -232,3 +232,45 @@ def test_demo_has_the_kent_cafe_with_a_cashier(db, demo_data, capsys):
     assert 'КАФЕ "КЕНТ"' in out and "+996 700 123 456" in out
     call_command("demo")
     assert Merchant.objects.count() == 1
+
+
+def test_a_photo_of_the_sticker_taken_at_an_angle(client, shop, cashier):
+    from PIL import Image
+
+    client.force_login(cashier.user)
+    png = client.get(f"/qr/merchants/{shop.pk}/sticker.png").content
+    flat = Image.open(io.BytesIO(png)).convert("L")
+    w, h = flat.size
+    paper = Image.new("L", (w + 200, h + 200), 235)
+    paper.paste(flat, (100, 100))
+    # A perspective: the top edge narrower than the bottom one, as from a phone held low.
+    W, H = paper.size
+    coeffs = _perspective([(60, 0), (W - 60, 0), (W, H), (0, H)], [(0, 0), (W, 0), (W, H), (0, H)])
+    angled = paper.transform((W, H), Image.Transform.PERSPECTIVE, coeffs, fillcolor=200)
+    out = io.BytesIO()
+    angled.save(out, format="JPEG", quality=80)
+    payer = make_wallet(balance=100_00)
+    client.force_login(payer.user)
+    upload = io.BytesIO(out.getvalue())
+    upload.name = "photo.jpg"
+    page = client.post("/qr/", {"link": "", "photo": upload})
+    assert hidden(page, "link") == services.merchant_link(shop)
+    assert 'КАФЕ "КЕНТ"' in shown(page)
+
+
+def _perspective(target, source):
+    """The 8 coefficients PIL wants, mapping `target` corners back to `source` ones
+    (8 linear equations, solved by Gaussian elimination)."""
+    rows = []
+    for (x, y), (u, v) in zip(target, source, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y, u])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y, v])
+    n = 8
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(n):
+            if r != col:
+                f = rows[r][col] / rows[col][col]
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col], strict=True)]
+    return [rows[i][n] / rows[i][i] for i in range(n)]
