@@ -80,7 +80,9 @@ def test_claimed_or_settled_meanwhile_is_left_alone(wallet, provider, settings, 
     def meanwhile():
         # A worker claims one attempt (a new count and due time); the other one succeeds.
         real_filter(pk=claimed.pk).update(attempts=1, next_attempt_at=now)
-        real_filter(pk=settled.pk).update(status=Payment.Status.SUCCEEDED, next_attempt_at=None)
+        real_filter(pk=settled.pk).update(
+            status=Payment.Status.SUCCEEDED, next_attempt_at=None, settled_at=now
+        )
 
     original_atomic = overdue.transaction.atomic
     calls = []
