@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from billing.models import Favourite
+from qr import services as qr_services
 from tests.factories import ProviderFactory, UserFactory, make_payment, make_wallet
 from tests.security.urls import all_routes
 
@@ -24,6 +25,9 @@ pytestmark = pytest.mark.django_db
 class Objects:
     payment: object
     favourite: object
+    merchant: object = None  # the owner's wallet is its cashier
+    dynamic: object = None
+    qr_payment: object = None
 
 
 def owned_objects(owner) -> Objects:
@@ -33,7 +37,23 @@ def owned_objects(owner) -> Objects:
     favourite = Favourite.objects.create(
         user=owner, provider=provider, account=payment.account, name="Дом"
     )
-    return Objects(payment=payment, favourite=favourite)
+    merchant = qr_services.merchant_create(name_ru="Кафе", mcc="5812", cashiers=[wallet])
+    dynamic = qr_services.dynamic_code_create(merchant=merchant, cashier=wallet, amount=5_00)
+    link = qr_services.merchant_link(merchant)
+    quote = qr_services.qr_quote(wallet=wallet, scan=qr_services.scan_resolve(link), amount=1_00)
+    qr_payment = qr_services.qr_payment_create(
+        wallet=wallet,
+        link=link,
+        amount=1_00,
+        token=qr_services.qr_token_new(wallet=wallet, quote=quote),
+    )
+    return Objects(
+        payment=payment,
+        favourite=favourite,
+        merchant=merchant,
+        dynamic=dynamic,
+        qr_payment=qr_payment,
+    )
 
 
 # name → (method, the owner's URL, the data of a POST)
@@ -59,6 +79,16 @@ OWNED = {
         reverse("billing:favourite_delete", args=[o.favourite.pk]),
         {},
     ),
+    "qr:receipt": lambda o: ("get", reverse("qr:receipt", args=[o.qr_payment.code]), {}),
+    "qr:cashier": lambda o: ("post", reverse("qr:cashier", args=[o.merchant.pk]), {"amount": "9"}),
+    "qr:dynamic": lambda o: (
+        "get",
+        reverse("qr:dynamic", args=[o.merchant.pk, o.dynamic.transaction_id]),
+        {},
+    ),
+    "qr:statement": lambda o: ("get", reverse("qr:statement", args=[o.merchant.pk]), {}),
+    "qr:sticker": lambda o: ("get", reverse("qr:sticker", args=[o.merchant.pk]), {}),
+    "qr:sticker_png": lambda o: ("get", reverse("qr:sticker_png", args=[o.merchant.pk]), {}),
 }
 
 # name → why anyone may open it

@@ -74,9 +74,9 @@ def test_migrate_installs_no_demo_and_demo_adds_it_once(tmp_path):
     loaded = {
         "categories": len(demo.CATEGORIES),
         "providers": len(demo.PROVIDERS),
-        "provider accounts": len(demo.PROVIDERS),
-        "users": 1,
-        "wallets": 1,
+        "provider accounts": len(demo.PROVIDERS) + 1,  # and the café's takings (qr.demo)
+        "users": 2,  # the demo wallet and the café's cashier
+        "wallets": 2,
         "offers": 1,
         "staff groups": 4,
         "demo balance": DEMO_BALANCE,

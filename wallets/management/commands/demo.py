@@ -3,6 +3,7 @@ from django.db import transaction
 
 from providers import demo
 from providers.models import Category, Provider
+from qr import demo as qr_demo
 from wallets import services
 from wallets.models import Account, Offer, User
 from wallets.money import format_som
@@ -35,6 +36,17 @@ class Command(BaseCommand):
             if offer and user.offer_version_id is None:
                 services.offer_accept(user=user, offer=offer)
             wallet = services.wallet_open(user=user)
+            cashier = User.objects.filter(phone=qr_demo.CASHIER_PHONE).first()
+            if cashier is None:
+                cashier = User.objects.create_user(
+                    qr_demo.CASHIER_PHONE,
+                    DEMO_PASSWORD,
+                    full_name="Кассир Кафе Кент",
+                    phone_verified=True,
+                )
+            if offer and cashier.offer_version_id is None:
+                services.offer_accept(user=cashier, offer=offer)
+            merchant = qr_demo.load(cashier=services.wallet_open(user=cashier))
         services.cashin_create(
             wallet=wallet,
             amount=DEMO_BALANCE,
@@ -47,5 +59,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\n  Demo wallet: {format_number(DEMO_PHONE)}\n  Password:    {DEMO_PASSWORD}\n  Balance:     {format_som(wallet.account.balance)}\n"
                 "  Open http://127.0.0.1:8000/ and type the number, then «Войти».\n"
+                f"\n  Merchant:    {merchant.name_ru} (MCC {merchant.mcc}), QR payments\n"
+                f"  Cashier:     {format_number(qr_demo.CASHIER_PHONE)}, the same password:\n"
+                f"               its cabinet links to the cashier page /qr/cashier/{merchant.pk}/\n"
             )
         )
