@@ -254,6 +254,7 @@ def qr_quote(*, wallet: Wallet, scan: Scan, amount) -> Quote:
     problems = operations.amount_problems(amount)
     if problems:
         raise ValidationError({"amount": problems})
+    operations.limits_check(wallet.account, out=amount)  # «Далее» already says it
     return Quote(scan=scan, wallet=wallet, amount=amount, fee=0)
 
 
@@ -334,6 +335,8 @@ def qr_payment_create(*, wallet: Wallet, link: str, amount, token: str) -> QrPay
                     created_by=wallet.user_id,
                 )
                 qr_payment_notify(payment)
+        except ledger.LimitExceeded as exc:
+            raise operations.limit_exceeded(limit=exc.limit, left=exc.left) from None
         except ledger.InsufficientFunds:
             raise operations.insufficient_funds(
                 balance=ledger.balance_of(wallet.account), total=quote.total

@@ -186,3 +186,19 @@ def test_our_code_of_an_unknown_merchant():
     with pytest.raises(ValidationError) as exc:
         services.scan_resolve(link)
     assert operations.codes_of(exc.value) == {"unknown_payee"}
+
+
+def test_a_qr_payment_past_a_limit_is_refused_with_the_limit_and_moves_nothing():
+    from tests.wallets.test_limits import level
+
+    m = merchant()
+    payer = make_wallet(balance=1_000_00, level=level(limit_operation=200_00))
+    with pytest.raises(ValidationError) as caught:
+        _pay(payer, services.merchant_link(m), 200_01)
+    assert operations.codes_of(caught.value) == {"limit_exceeded"}
+    assert "200,00" in caught.value.messages[0]
+    assert not QrPayment.objects.exists()
+    assert ledger.balance_of(payer.account) == 1_000_00
+    assert ledger.balance_of(m.account) == 0
+    payment, _token = _pay(payer, services.merchant_link(m), 200_00)  # exactly at: paid
+    assert payment.status == "succeeded"
