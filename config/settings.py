@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "billing",
     "ussd",
     "qr",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wallets.context_processors.kapchyk",
+                "notifications.context_processors.bell",
             ],
         },
     },

@@ -17,6 +17,7 @@ urlpatterns = [
     path("services/", include("providers.urls")),
     path("pay/", include("billing.urls")),
     path("ussd/", include("ussd.urls")),
+    path("notifications/", include("notifications.urls")),
     path("healthz", healthz, name="healthz"),
     path("healthz/ledger", healthz_ledger, name="healthz_ledger"),
     path("", include("wallets.urls")),
