@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "ussd",
     "qr",
     "notifications",
+    "transfers",
 ]
 
 MIDDLEWARE = [
@@ -440,3 +441,8 @@ if SENTRY_DSN:
         release=env.str("SENTRY_RELEASE", default=""),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# Wallet → wallet transfers (transfers.services): the fee is FIXED tyiyn plus PERCENT of the
+# amount (rounded up to a tyiyn); none by default.
+TRANSFER_FEE_PERCENT = env.float("TRANSFER_FEE_PERCENT", default=0.0)
+TRANSFER_FEE_FIXED = env.int("TRANSFER_FEE_FIXED", default=0)
