@@ -16,6 +16,7 @@ from django.urls import reverse
 from billing.models import Favourite
 from tests.factories import ProviderFactory, UserFactory, make_payment, make_wallet
 from tests.security.urls import all_routes
+from tests.transfers.helpers import send
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.django_db
 class Objects:
     payment: object
     favourite: object
+    transfer: object
 
 
 def owned_objects(owner) -> Objects:
@@ -33,7 +35,9 @@ def owned_objects(owner) -> Objects:
     favourite = Favourite.objects.create(
         user=owner, provider=provider, account=payment.account, name="Дом"
     )
-    return Objects(payment=payment, favourite=favourite)
+    # Sent by the owner to a third person (neither the stranger nor the owner's own wallet).
+    transfer = send(wallet, make_wallet(), 10_00)
+    return Objects(payment=payment, favourite=favourite, transfer=transfer)
 
 
 # name → (method, the owner's URL, the data of a POST)
@@ -53,6 +57,11 @@ OWNED = {
         "post",
         reverse("billing:favourite_edit", args=[o.favourite.pk]),
         {"name": "Взломано"},
+    ),
+    "transfers:receipt": lambda o: (
+        "get",
+        reverse("transfers:receipt", args=[o.transfer.code]),
+        {},
     ),
     "billing:favourite_delete": lambda o: (
         "post",
