@@ -233,30 +233,30 @@ def _legs(operation: WalletTransfer) -> list[ledger.Leg]:
     return legs
 
 
+def _party(wallet: Wallet) -> str:
+    """«Имя Ф. (+996 555 *** 456)», or only the masked number when no name is known."""
+    name, number = short_name(wallet.user), masked_number(wallet.number)
+    return number if name == number else f"{name} ({number})"
+
+
 def sent_text(operation: WalletTransfer) -> str:
     values = {
         "amount": format_som(operation.amount),
-        "name": short_name(operation.recipient.user),
-        "number": masked_number(operation.recipient.number),
+        "who": _party(operation.recipient),
         "code": format_code(operation.code),
     }
     if operation.fee:
         values["fee"] = format_som(operation.fee)
         return (
-            _(
-                "Kapchyk: %(amount)s sent to %(name)s (%(number)s), fee %(fee)s. "
-                "Transfer code %(code)s."
-            )
-            % values
+            _("Kapchyk: %(amount)s sent to %(who)s, fee %(fee)s. Transfer code %(code)s.") % values
         )
-    return _("Kapchyk: %(amount)s sent to %(name)s (%(number)s). Transfer code %(code)s.") % values
+    return _("Kapchyk: %(amount)s sent to %(who)s. Transfer code %(code)s.") % values
 
 
 def received_text(operation: WalletTransfer) -> str:
-    return _("Kapchyk: %(amount)s received from %(name)s (%(number)s). Transfer code %(code)s.") % {
+    return _("Kapchyk: %(amount)s received from %(who)s. Transfer code %(code)s.") % {
         "amount": format_som(operation.amount),
-        "name": short_name(operation.sender.user),
-        "number": masked_number(operation.sender.number),
+        "who": _party(operation.sender),
         "code": format_code(operation.code),
     }
 
