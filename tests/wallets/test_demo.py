@@ -71,12 +71,13 @@ def test_migrate_installs_no_demo_and_demo_adds_it_once(tmp_path):
 
     out = manage(database, "demo")
     assert "kapchyk2026" in out
+    assert "+996 700 123 456" in out  # the second wallet, to send a transfer to
     loaded = {
         "categories": len(demo.CATEGORIES),
         "providers": len(demo.PROVIDERS),
         "provider accounts": len(demo.PROVIDERS),
-        "users": 1,
-        "wallets": 1,
+        "users": 2,
+        "wallets": 2,
         "offers": 1,
         "staff groups": 4,
         "demo balance": DEMO_BALANCE,
