@@ -1,10 +1,12 @@
 import csv
 import dataclasses
+import heapq
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from providers.models import Provider
+from transfers.models import WalletTransfer, masked_number, short_name
 from wallets import operations
 from wallets.models import Wallet
 from wallets.money import format_som
@@ -329,7 +332,16 @@ def statement(request):
         ]
     )
     tz = timezone.get_current_timezone()
-    for payment in rows.iterator(chunk_size=500):
+    transfers = _statement_transfers(wallet, form)
+    for payment in heapq.merge(
+        rows.iterator(chunk_size=500),
+        transfers.iterator(chunk_size=500),
+        key=lambda row: (row.created_at, row.pk),
+        reverse=True,
+    ):
+        if isinstance(payment, WalletTransfer):
+            writer.writerow(_transfer_row(payment, wallet, tz))
+            continue
         writer.writerow(
             [
                 timezone.localtime(payment.created_at, tz).strftime("%d.%m.%Y %H:%M"),
@@ -343,6 +355,38 @@ def statement(request):
             ]
         )
     return response
+
+
+def _statement_transfers(wallet, form):
+    """The wallet's transfers for the statement (none when it is limited to a service)."""
+    transfers = (
+        WalletTransfer.objects.filter(Q(sender=wallet) | Q(recipient=wallet))
+        .select_related("sender__user", "recipient__user")
+        .order_by("-created_at", "-id")
+    )
+    if not form.is_bound:
+        return transfers
+    if not form.is_valid() or form.cleaned_data["provider"]:
+        return transfers.none()
+    return form.filter_period(transfers)
+
+
+def _transfer_row(operation, wallet, tz) -> list[str]:
+    sent = operation.sender_id == wallet.pk
+    other = operation.recipient if sent else operation.sender
+    values = {"name": short_name(other.user)}
+    what = _("Transfer to %(name)s") % values if sent else _("Transfer from %(name)s") % values
+    fee = operation.fee if sent else 0
+    return [
+        timezone.localtime(operation.created_at, tz).strftime("%d.%m.%Y %H:%M"),
+        operation.display_code,
+        _csv_safe(what),
+        masked_number(other.number),
+        format_som(operation.amount, unit=False),
+        format_som(fee, unit=False),
+        format_som(operation.amount + fee, unit=False),
+        operation.get_status_display(),
+    ]
 
 
 def _csv_safe(value: str) -> str:

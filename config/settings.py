@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "billing",
     "ussd",
     "qr",
+    "notifications",
+    "transfers",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wallets.context_processors.kapchyk",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -438,3 +441,8 @@ if SENTRY_DSN:
         release=env.str("SENTRY_RELEASE", default=""),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# Wallet → wallet transfers (transfers.services): the fee is FIXED tyiyn plus PERCENT of the
+# amount (rounded up to a tyiyn); none by default.
+TRANSFER_FEE_PERCENT = env.float("TRANSFER_FEE_PERCENT", default=0.0)
+TRANSFER_FEE_FIXED = env.int("TRANSFER_FEE_FIXED", default=0)

@@ -18,6 +18,8 @@ urlpatterns = [
     path("pay/", include("billing.urls")),
     path("qr/", include("qr.urls")),
     path("ussd/", include("ussd.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("transfers/", include("transfers.urls")),
     path("healthz", healthz, name="healthz"),
     path("healthz/ledger", healthz_ledger, name="healthz_ledger"),
     path("", include("wallets.urls")),

@@ -9,6 +9,7 @@ The digits are the contract (seeds 000/001 §1–2, flows.md B):
     unknown number: language → 1 → full name → personal INN → 1 → 1 (offer) → PIN by SMS
     3 Платежи/Комм.услуги → 3 Оплатить счет → category (14) → provider (14) → account →
       amount → summary + PIN → payment code
+    2 Переводы → recipient's number → amount → check («Имя Ф.», amount) + PIN → transfer code
     8 Баланс/Настройки (balance) → 1 language, 3 Замена пин (old, new, new again)
 """
 
@@ -21,6 +22,9 @@ from django.utils import timezone, translation
 from billing.models import Payment, format_code
 from billing.services import payment_create, payment_quote, payment_token_new
 from providers.models import Category, Provider
+from transfers.models import WalletTransfer, masked_number
+from transfers.services import recipient_find as transfer_recipient_find
+from transfers.services import transfer_create, transfer_quote, transfer_token_new
 from wallets import ledger, operations
 from wallets.models import User, Wallet
 from wallets.money import format_som, parse_som
@@ -206,6 +210,11 @@ class Flow:
         return self.menu("main", error, back=False)
 
     def on_main(self, value):
+        if value == "2":
+            until = services.pin_locked_until(wallet=self.wallet)
+            if until:
+                return self.locked_screen(until)
+            return self.go("tr_number")
         if value == "3":
             return self.go("payments")
         if value == "8":
@@ -433,6 +442,108 @@ class Flow:
         if payment.status == Payment.Status.FAILED:
             return self.end("pay_failed", code=format_code(payment.code))
         return self.end("pay_done", code=format_code(payment.code))
+
+    # --- 2: transfers to another wallet ---
+
+    def show_tr_number(self, error):
+        return compose(self.t("tr_number"), error=error, nav=(self.t("back"),))
+
+    def _recipient_error(self, exc: ValidationError) -> str:
+        codes = operations.codes_of(exc)
+        for code, key in (
+            ("no_wallet", "tr_no_wallet"),
+            ("to_self", "tr_to_self"),
+            ("recipient_blocked", "tr_blocked"),
+        ):
+            if code in codes:
+                return self.t(key)
+        return self.t("bad_number")
+
+    def on_tr_number(self, value):
+        if value == BACK:
+            return self.go("main")
+        try:
+            recipient = transfer_recipient_find(number=value)
+        except ValidationError as exc:
+            return self.go("tr_number", self._recipient_error(exc))
+        if recipient.pk == self.wallet.pk:
+            return self.go("tr_number", self.t("tr_to_self"))
+        self.state["tr_number"] = recipient.number
+        return self.go("tr_amount")
+
+    def show_tr_amount(self, error):
+        return compose(self.t("tr_amount"), error=error)
+
+    def on_tr_amount(self, value):
+        wallet = self.wallet
+        try:
+            amount = parse_som(value)
+        except ValidationError:
+            return self.go("tr_amount", self.t("amount_invalid"))
+        try:
+            quote = transfer_quote(
+                wallet=wallet, number=self.state.get("tr_number", ""), amount=amount
+            )
+        except ValidationError as exc:
+            codes = operations.codes_of(exc)
+            if "insufficient_funds" in codes:
+                balance = ledger.balance_of(wallet.account)
+                return self.go("tr_amount", self.t("amount_funds", balance=self.som(balance)))
+            if "number" in exc.message_dict:
+                return self.go("tr_number", self._recipient_error(exc))
+            return self.go("tr_amount", " ".join(exc.messages))
+        if not wallet.pin_hash:
+            services.pin_issue(wallet=wallet)
+            return self.end("pin_sent")
+        self.state.update(
+            amount=quote.amount,
+            fee=quote.fee,
+            total=quote.total,
+            tr_name=quote.recipient_name,
+            token=transfer_token_new(wallet=wallet, quote=quote),
+        )
+        return self.go("tr_confirm")
+
+    def show_tr_confirm(self, error):
+        key = "tr_confirm_fee" if self.state.get("fee") else "tr_confirm"
+        main = fill(
+            key,
+            self.lang,
+            self.room(error),
+            shrink=("name",),
+            name=self.state.get("tr_name", ""),
+            number=masked_number(self.state.get("tr_number", "")),
+            amount=self.som(self.state.get("amount", 0)),
+            fee=self.som(self.state.get("fee", 0)),
+            total=self.som(self.state.get("total", 0)),
+        )
+        return compose(main, error=error)
+
+    def on_tr_confirm(self, value):
+        if not services.pin_format_ok(value):
+            return self.go("tr_confirm", self.t("pin_format"))
+        wallet = self.wallet
+        check = services.pin_check(wallet=wallet, pin=value)
+        if check.locked:
+            return self.locked_screen(check.locked_until)
+        if not check.ok:
+            return self.go("tr_confirm", self.t("pin_wrong", left=check.attempts_left))
+        try:
+            operation = transfer_create(
+                wallet=wallet,
+                number=self.state.get("tr_number", ""),
+                amount=self.state.get("amount"),
+                token=self.state.get("token", ""),
+                channel=WalletTransfer.Channel.USSD,
+            )
+        except ValidationError as exc:
+            if "insufficient_funds" in operations.codes_of(exc):
+                balance = ledger.balance_of(wallet.account)
+                reason = self.t("amount_funds", balance=self.som(balance))
+            else:
+                reason = " ".join(exc.messages)
+            return self.end("tr_refused", reason=reason)
+        return self.end("tr_done", code=operation.display_code)
 
     # --- 8: balance and settings ---
 

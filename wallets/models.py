@@ -199,6 +199,8 @@ class Transfer(models.Model):
         PAYMENT_SETTLE = "payment_settle", _("payment to provider")
         PAYMENT_FEE = "payment_fee", _("payment fee")
         PAYMENT_REFUND = "payment_refund", _("refund")
+        WALLET_TRANSFER = "wallet_transfer", _("money transfer")
+        TRANSFER_FEE = "transfer_fee", _("transfer fee")
         OTHER = "other", _("other")
 
     debit = models.ForeignKey(

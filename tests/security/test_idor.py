@@ -17,6 +17,7 @@ from billing.models import Favourite
 from qr import services as qr_services
 from tests.factories import ProviderFactory, UserFactory, make_payment, make_wallet
 from tests.security.urls import all_routes
+from tests.transfers.helpers import send
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,7 @@ class Objects:
     merchant: object = None  # the owner's wallet is its cashier
     dynamic: object = None
     qr_payment: object = None
+    transfer: object = None
 
 
 def owned_objects(owner) -> Objects:
@@ -47,12 +49,15 @@ def owned_objects(owner) -> Objects:
         amount=1_00,
         token=qr_services.qr_token_new(wallet=wallet, quote=quote),
     )
+    # Sent by the owner to a third person (neither the stranger nor the owner's own wallet).
+    transfer = send(wallet, make_wallet(), 10_00)
     return Objects(
         payment=payment,
         favourite=favourite,
         merchant=merchant,
         dynamic=dynamic,
         qr_payment=qr_payment,
+        transfer=transfer,
     )
 
 
@@ -73,6 +78,11 @@ OWNED = {
         "post",
         reverse("billing:favourite_edit", args=[o.favourite.pk]),
         {"name": "Взломано"},
+    ),
+    "transfers:receipt": lambda o: (
+        "get",
+        reverse("transfers:receipt", args=[o.transfer.code]),
+        {},
     ),
     "billing:favourite_delete": lambda o: (
         "post",

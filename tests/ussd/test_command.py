@@ -32,7 +32,7 @@ def test_terminal_phone_pays(monkeypatch, catalogue, django_capture_on_commit_ca
         out = play(
             monkeypatch, wallet.number, ["3", "3", "14", "14", "01503200010123", "10", "4826"]
         )
-    assert "Kapchyk *900#\n3 Платежи/Комм.услуги\n8 Баланс/Настройки" in out
+    assert "Kapchyk *900#\n2 Переводы\n3 Платежи/Комм.услуги\n8 Баланс/Настройки" in out
     assert "Проверьте:\nДостэк\nСчет: 01503200010123\nСумма: 10,00 сом" in out
     assert "Платеж принят." in out
     assert Payment.objects.get().channel == "ussd"

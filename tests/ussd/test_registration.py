@@ -80,8 +80,8 @@ def test_seed_registration_path(phone, catalogue, language, choice):
     # Dialling again now opens the main menu in the chosen language.
     menu = handset.dial(session_id="s-2")
     expected = {
-        "ru": "CON Kapchyk *900#\n3 Платежи/Комм.услуги\n8 Баланс/Настройки",
-        "ky": "CON Kapchyk *900#\n3 Төлөмдөр/Комм.кызматтар\n8 Баланс/Жөндөөлөр",
+        "ru": "CON Kapchyk *900#\n2 Переводы\n3 Платежи/Комм.услуги\n8 Баланс/Настройки",
+        "ky": "CON Kapchyk *900#\n2 Которуулар\n3 Төлөмдөр/Комм.кызматтар\n8 Баланс/Жөндөөлөр",
     }
     assert menu == expected[language]
 

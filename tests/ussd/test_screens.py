@@ -68,6 +68,9 @@ SHRUNK = {
     "pay_confirm",
     "pay_confirm_fee",
     "pay_refused",
+    "tr_confirm",
+    "tr_confirm_fee",
+    "tr_refused",
 }
 SMS = {"sms_pin", "sms_pin_changed", "sms_pin_locked"}
 
@@ -148,6 +151,8 @@ def worst_case(catalogue):
         "amount": 10_000_000_00,
         "fee": 5_000_000_00,
         "total": 15_000_000_00,
+        "tr_number": "+996555123456",
+        "tr_name": "Ж" * 150,
     }
     return wallet, state
 
@@ -276,7 +281,9 @@ def test_language_is_changed_in_settings(phone, catalogue):
         "CON Баланс/Настройки\nБаланс: 5 000,00 сом\n1 Язык/Тил\n3 Замена пин\n0 Назад"
     )
     assert handset.send("1") == "CON Выберите язык:\n1 Кыргызча\n2 Русский\n0 Назад"
-    assert handset.send("1") == ("CON Kapchyk *900#\n3 Төлөмдөр/Комм.кызматтар\n8 Баланс/Жөндөөлөр")
+    assert handset.send("1") == (
+        "CON Kapchyk *900#\n2 Которуулар\n3 Төлөмдөр/Комм.кызматтар\n8 Баланс/Жөндөөлөр"
+    )
     assert User.objects.get(pk=wallet.user.pk).language == "ky"
     assert handset.send("8").startswith("CON Баланс/Жөндөөлөр\nБаланс: 5 000,00 сом")
     assert handset.send("0").startswith("CON Kapchyk")

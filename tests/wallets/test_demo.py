@@ -65,20 +65,21 @@ def test_migrate_installs_no_demo_and_demo_adds_it_once(tmp_path):
         "users": 0,
         "wallets": 0,
         "offers": 1,
-        "staff groups": 4,
+        "staff groups": 5,  # and «identification» (levels)
         "demo balance": 0,
     }
 
     out = manage(database, "demo")
     assert "kapchyk2026" in out
+    assert "+996 555 765 432" in out  # the second wallet, to send a transfer to
     loaded = {
         "categories": len(demo.CATEGORIES),
         "providers": len(demo.PROVIDERS),
         "provider accounts": len(demo.PROVIDERS) + 1,  # and the café's takings (qr.demo)
-        "users": 2,  # the demo wallet and the café's cashier
-        "wallets": 2,
+        "users": 3,  # the demo wallet, the café's cashier, the friend to send to
+        "wallets": 3,
         "offers": 1,
-        "staff groups": 4,
+        "staff groups": 5,
         "demo balance": DEMO_BALANCE,
     }
     assert counts(database) == loaded

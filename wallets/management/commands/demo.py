@@ -12,6 +12,9 @@ from wallets.phones import format_number
 DEMO_PHONE = "+996555123456"
 DEMO_PASSWORD = "kapchyk2026"
 DEMO_BALANCE = 5_000_00
+# A second wallet to send transfers to (and to sign in as, to see them arrive).
+FRIEND_PHONE = "+996555765432"
+FRIEND_NAME = "Айгуль Бекова"
 
 
 class Command(BaseCommand):
@@ -47,6 +50,18 @@ class Command(BaseCommand):
             if offer and cashier.offer_version_id is None:
                 services.offer_accept(user=cashier, offer=offer)
             merchant = qr_demo.load(cashier=services.wallet_open(user=cashier))
+            friend = User.objects.filter(phone=FRIEND_PHONE).first()
+            if friend is None:
+                friend = User.objects.create_user(
+                    FRIEND_PHONE,
+                    DEMO_PASSWORD,
+                    full_name=FRIEND_NAME,
+                    phone_verified=True,
+                    language="ky",
+                )
+            if offer and friend.offer_version_id is None:
+                services.offer_accept(user=friend, offer=offer)
+            services.wallet_open(user=friend)
         services.cashin_create(
             wallet=wallet,
             amount=DEMO_BALANCE,
@@ -58,6 +73,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n  Demo wallet: {format_number(DEMO_PHONE)}\n  Password:    {DEMO_PASSWORD}\n  Balance:     {format_som(wallet.account.balance)}\n"
+                f"  Send a transfer to: {format_number(FRIEND_PHONE)} ({FRIEND_NAME}; "
+                "same password)\n"
                 "  Open http://127.0.0.1:8000/ and type the number, then «Войти».\n"
                 f"\n  Merchant:    {merchant.name_ru} (MCC {merchant.mcc}), QR payments\n"
                 f"  Cashier:     {format_number(qr_demo.CASHIER_PHONE)}, the same password:\n"
