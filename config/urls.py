@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("services/", include("providers.urls")),
     path("pay/", include("billing.urls")),
+    path("cards/", include("cards.urls")),
     path("ussd/", include("ussd.urls")),
     path("healthz", healthz, name="healthz"),
     path("healthz/ledger", healthz_ledger, name="healthz_ledger"),
