@@ -76,7 +76,7 @@ def mask(number: str) -> str:
 
 
 def fingerprint(number: str) -> str:
-    return salted_hmac("cards.fingerprint", number).hexdigest()
+    return salted_hmac("cards.fingerprint", number, algorithm="sha256").hexdigest()
 
 
 def card_details_clean(*, number, expiry, cvv, name, today=None) -> CardDetails:
@@ -137,7 +137,7 @@ def decline_message(reason: str) -> str:
 
 
 def amount_digest(salt: str, amount: int) -> str:
-    return salted_hmac("cards.held-amount", f"{salt}:{amount}").hexdigest()
+    return salted_hmac("cards.held-amount", f"{salt}:{amount}", algorithm="sha256").hexdigest()
 
 
 def parse_held_amount(raw) -> int:
