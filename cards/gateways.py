@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from config import http
 from providers.gateways import _assert_no_transaction
@@ -65,6 +66,7 @@ class CardDetails:
 
 
 class Gateway(Protocol):
+    @sensitive_variables("card", "payload")
     def hold(self, card: CardDetails, amount: int, key: str) -> Outcome: ...
 
     def void(self, hold: str) -> Outcome: ...
@@ -83,6 +85,7 @@ class HttpAcquirer:
         self.url = (url or settings.ACQUIRER_URL).rstrip("/")
         self.timeout = float(timeout if timeout is not None else settings.ACQUIRER_TIMEOUT)
 
+    @sensitive_variables("card", "payload")
     def hold(self, card: CardDetails, amount: int, key: str) -> Outcome:
         payload = {
             "number": card.number,
@@ -105,6 +108,7 @@ class HttpAcquirer:
     def status(self, key: str) -> Outcome:
         return self._call("GET", "status", {"key": key})
 
+    @sensitive_variables("data", "body")
     def _call(self, method: str, op: str, data: dict) -> Outcome:
         _assert_no_transaction()
         url = f"{self.url}/api/{op}"
@@ -126,6 +130,10 @@ class HttpAcquirer:
             )
         except http.OutboundError as exc:
             return Outcome(Status.UNKNOWN, f"{exc.__class__.__name__}: {exc}"[:200])
+        except Exception as exc:  # noqa: BLE001 - its frames hold the card's details
+            # Not re-raised: a traceback's locals below here (the request body) would carry
+            # the number and CVV into an error report.
+            return Outcome(Status.UNKNOWN, f"client error: {exc.__class__.__name__}")
         if not response.ok:
             return Outcome(Status.UNKNOWN, f"HTTP {response.status}")
         try:

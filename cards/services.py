@@ -229,7 +229,7 @@ def card_link_start(*, wallet: Wallet, details: CardDetails) -> Card:
         raise operations.refusal("card_declined", decline_message(outcome.reason))
     raise operations.refusal(
         "acquirer_unavailable",
-        _("The bank did not answer. Nothing was held on the card; try again later."),
+        _("The bank did not answer. Anything held on the card will be released; try again later."),
     )
 
 
