@@ -271,3 +271,13 @@ def test_list_page_queries(
     _login(client, wallet)
     with django_assert_max_num_queries(10):
         assert client.get("/cards/").status_code == 200
+
+
+def test_the_housekeeping_loop_runs_the_cards_sweep(wallet, acquirer):
+    from config.housekeeping import JOBS
+
+    card = start(wallet)
+    Card.objects.filter(pk=card.pk).update(created_at=timezone.now() - datetime.timedelta(hours=49))
+    [job] = [job for job in JOBS if job.name == "cards_sweep"]
+    assert job.run() == "1 expired, 1 voided, 0 top-ups"
+    assert acquirer.operation(card.hold_key)["state"] == "voided"
