@@ -83,7 +83,7 @@ DROP FUNCTION IF EXISTS billing_payment_transition();
 def _on_postgresql(sql):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # the SQL has its own % signs
 
     return run
 
