@@ -483,16 +483,9 @@ def topup_attempt(*, topup: TopUp, now=None) -> TopUp:
     if topup.status != PENDING:
         return topup
     attempt = topup.attempts + 1
-    with transaction.atomic(durable=True):
-        claimed = LIFECYCLE.move(
-            topup.pk,
-            to=PENDING,
-            sources=[PENDING],
-            where=Q(attempts=topup.attempts)
-            & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)),
-            attempts=attempt,
-            next_attempt_at=now + _lease(),
-        )
+    claimed = LIFECYCLE.claim(
+        topup.pk, status=PENDING, attempts=topup.attempts, now=now, lease=_lease()
+    )
     if not claimed:
         topup.refresh_from_db()
         return topup
