@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import Favourite
+from cards.models import Card, TopUp
 from tests.factories import ProviderFactory, UserFactory, make_payment, make_wallet
 from tests.security.urls import all_routes
 
@@ -24,6 +26,8 @@ pytestmark = pytest.mark.django_db
 class Objects:
     payment: object
     favourite: object
+    card: object = None
+    topup: object = None
 
 
 def owned_objects(owner) -> Objects:
@@ -33,7 +37,20 @@ def owned_objects(owner) -> Objects:
     favourite = Favourite.objects.create(
         user=owner, provider=provider, account=payment.account, name="Дом"
     )
-    return Objects(payment=payment, favourite=favourite)
+    card = Card.objects.create(
+        wallet=wallet,
+        name="Моя",
+        brand="visa",
+        masked="411111******1111",
+        exp_month=12,
+        exp_year=2030,
+        fingerprint="f",
+        token="tok",
+        status="linked",
+        linked_at=timezone.now(),
+    )
+    topup = TopUp.objects.create(wallet=wallet, card=card, amount=100_00, token="idor")
+    return Objects(payment=payment, favourite=favourite, card=card, topup=topup)
 
 
 # name → (method, the owner's URL, the data of a POST)
@@ -57,6 +74,13 @@ OWNED = {
     "billing:favourite_delete": lambda o: (
         "post",
         reverse("billing:favourite_delete", args=[o.favourite.pk]),
+        {},
+    ),
+    "cards:confirm": lambda o: ("get", reverse("cards:confirm", args=[o.card.pk]), {}),
+    "cards:remove": lambda o: ("post", reverse("cards:remove", args=[o.card.pk]), {}),
+    "cards:topup_receipt": lambda o: (
+        "get",
+        reverse("cards:topup_receipt", args=[o.topup.pk]),
         {},
     ),
 }
@@ -101,6 +125,7 @@ def test_a_stranger_gets_404_and_changes_nothing(client, name):
     favourite = Favourite.objects.get(pk=objects.favourite.pk)  # not deleted
     assert (favourite.user, favourite.name) == (owner, "Дом")  # not renamed
     assert not Favourite.objects.filter(user=stranger).exists()  # not copied
+    assert Card.objects.get(pk=objects.card.pk).status == "linked"  # not removed
 
 
 @pytest.mark.parametrize("name", sorted(OWNED))
