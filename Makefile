@@ -80,13 +80,19 @@ demo: migrate
 	$(PY) manage.py demo
 
 # Beside the server: the reference OSMP provider on 127.0.0.1:$(REF_PORT), which the demo's
-# Hoster.kg pays through (--attach), and the retry sweep for payments left pending.
+# Hoster.kg pays through (--attach), the reference acquirer (bank cards) on $(ACQ_PORT), and
+# the retry sweeps for payments, card holds and top-ups left pending.
 REF_PORT ?= 8300
+ACQ_PORT ?= 8310
 run: static demo
 	@$(PY) manage.py reference_provider --port $(REF_PORT) --attach hoster & ref=$$!; \
+	  $(PY) manage.py reference_acquirer --port $(ACQ_PORT) & acq=$$!; \
 	  $(PY) manage.py payments_retry --every 5 & sweep=$$!; \
-	  trap 'kill $$ref $$sweep 2>/dev/null; wait $$ref $$sweep 2>/dev/null' EXIT INT TERM; \
-	  $(PY) manage.py runserver $(HOST):$(PORT)
+	  ACQUIRER_URL=http://127.0.0.1:$(ACQ_PORT) $(PY) manage.py cards_sweep --every 5 & cards=$$!; \
+	  trap 'kill $$ref $$acq $$sweep $$cards 2>/dev/null; wait $$ref $$acq $$sweep $$cards 2>/dev/null' EXIT INT TERM; \
+	  echo "Bank cards: link 9417 0100 0000 0014 (any future MM/YY, any 3-digit CVV) at /cards/add/;"; \
+	  echo "  read the held amount in the card holder's bank: http://127.0.0.1:$(ACQ_PORT)/bank/ (type the card number)"; \
+	  ACQUIRER_URL=http://127.0.0.1:$(ACQ_PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Browser tests need Debian's Chromium and axe-core (npm); both are installed when possible,
 # and the browser tests skip with a message where they cannot be (CI fails instead).

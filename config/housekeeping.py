@@ -1,6 +1,7 @@
 """One housekeeping loop beside the task worker (`manage.py housekeeping`).
 
-Each job runs at its own interval: the payments sweep and the overdue flag every round,
+Each job runs at its own interval: the payments sweep, the overdue flag and the cards sweep
+(expired linkings, holds to void, top-ups to ask about again) every round,
 the ledger fold every HOUSEKEEPING_LEDGER_FOLD seconds, the ledger check (stored for
 /healthz/ledger) every HOUSEKEEPING_LEDGER_CHECK, expired web sessions and USSD sessions
 purged every HOUSEKEEPING_CLEARSESSIONS / HOUSEKEEPING_USSD_PURGE, and the outbox's codes
@@ -30,6 +31,12 @@ def _payments_sweep() -> str:
     from billing.services import payments_sweep
 
     return f"{len(payments_sweep(limit=500))} attempted"
+
+
+def _cards_sweep() -> str:
+    from cards.services import cards_housekeeping
+
+    return cards_housekeeping()
 
 
 def _payments_overdue() -> str:
@@ -79,6 +86,7 @@ class Job:
 JOBS = [
     Job("payments_sweep", lambda every: every, _payments_sweep),
     Job("payments_overdue", lambda every: every, _payments_overdue),
+    Job("cards_sweep", lambda every: every, _cards_sweep),
     Job("ledger_fold", lambda every: settings.HOUSEKEEPING_LEDGER_FOLD, _ledger_fold),
     Job("ledger_check", lambda every: settings.HOUSEKEEPING_LEDGER_CHECK, _ledger_check),
     Job("clearsessions", lambda every: settings.HOUSEKEEPING_CLEARSESSIONS, _clearsessions),

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "qr",
     "notifications",
     "transfers",
+    "cards",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,16 @@ PAYMENT_LEASE = env.float("PAYMENT_LEASE", default=30.0)
 # A pending payment still not settled this many seconds after its next attempt was due is
 # moved to «needs attention» by the housekeeping loop (billing.overdue).
 PAYMENT_OVERDUE_ATTENTION = env.float("PAYMENT_OVERDUE_ATTENTION", default=300.0)
+
+# --- Bank cards (cards/): the acquirer (cards.gateways; the reference one in development),
+# its timeout in seconds; a linking not confirmed in CARD_LINK_TTL seconds expires; a top-up
+# without an answer is asked about up to CARD_TOPUP_RETRY_BUDGET times, then needs staff.
+ACQUIRER_URL = env.str("ACQUIRER_URL", default="http://127.0.0.1:8310")
+ACQUIRER_TIMEOUT = env.float("ACQUIRER_TIMEOUT", default=10.0)
+CARD_LINK_TTL = env.float("CARD_LINK_TTL", default=48 * 3600.0)
+CARD_TOPUP_RETRY_BUDGET = env.int("CARD_TOPUP_RETRY_BUDGET", default=5)
+CARD_TOPUP_MIN = env.int("CARD_TOPUP_MIN", default=10_00)  # tyiyn
+CARD_TOPUP_MAX = env.int("CARD_TOPUP_MAX", default=100_000_00)
 
 # --- Housekeeping (`manage.py housekeeping`, config/housekeeping.py): how often each job
 # runs, in seconds. The payments sweep and the overdue flag run every --every seconds.

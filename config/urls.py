@@ -17,6 +17,7 @@ urlpatterns = [
     path("services/", include("providers.urls")),
     path("pay/", include("billing.urls")),
     path("qr/", include("qr.urls")),
+    path("cards/", include("cards.urls")),
     path("ussd/", include("ussd.urls")),
     path("notifications/", include("notifications.urls")),
     path("transfers/", include("transfers.urls")),

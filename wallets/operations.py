@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from .money import MAX_AMOUNT, format_som
@@ -284,3 +285,20 @@ class Lifecycle:
 
     def final(self) -> list[str]:
         return sorted(status for status, nexts in self.table.items() if not nexts)
+
+    def claim(self, pk, *, status: str, attempts: int, now, lease, **fields) -> bool:
+        """Claim attempt number `attempts` + 1 of `pk` for this worker: compare-and-set on
+        its status, the attempt count read and its next attempt being due at `now`, in a
+        transaction of its own; the claim holds until `now + lease` (then a crashed worker's
+        attempt is due again). The model needs `attempts` and `next_attempt_at` fields."""
+        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        with transaction.atomic(durable=True):
+            return self.move(
+                pk,
+                to=status,
+                sources=[status],
+                where=Q(attempts=attempts) & due,
+                attempts=attempts + 1,
+                next_attempt_at=now + lease,
+                **fields,
+            )

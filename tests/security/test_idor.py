@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import Favourite
+from cards.models import Card, TopUp
 from qr import services as qr_services
 from tests.factories import ProviderFactory, UserFactory, make_payment, make_wallet
 from tests.security.urls import all_routes
@@ -30,6 +32,8 @@ class Objects:
     dynamic: object = None
     qr_payment: object = None
     transfer: object = None
+    card: object = None
+    topup: object = None
 
 
 def owned_objects(owner) -> Objects:
@@ -39,6 +43,19 @@ def owned_objects(owner) -> Objects:
     favourite = Favourite.objects.create(
         user=owner, provider=provider, account=payment.account, name="Дом"
     )
+    card = Card.objects.create(
+        wallet=wallet,
+        name="Моя",
+        brand="visa",
+        masked="411111******1111",
+        exp_month=12,
+        exp_year=2030,
+        fingerprint="f",
+        token="tok",
+        status="linked",
+        linked_at=timezone.now(),
+    )
+    topup = TopUp.objects.create(wallet=wallet, card=card, amount=100_00, token="idor")
     merchant = qr_services.merchant_create(name_ru="Кафе", mcc="5812", cashiers=[wallet])
     dynamic = qr_services.dynamic_code_create(merchant=merchant, cashier=wallet, amount=5_00)
     link = qr_services.merchant_link(merchant)
@@ -58,6 +75,8 @@ def owned_objects(owner) -> Objects:
         dynamic=dynamic,
         qr_payment=qr_payment,
         transfer=transfer,
+        card=card,
+        topup=topup,
     )
 
 
@@ -99,6 +118,13 @@ OWNED = {
     "qr:statement": lambda o: ("get", reverse("qr:statement", args=[o.merchant.pk]), {}),
     "qr:sticker": lambda o: ("get", reverse("qr:sticker", args=[o.merchant.pk]), {}),
     "qr:sticker_png": lambda o: ("get", reverse("qr:sticker_png", args=[o.merchant.pk]), {}),
+    "cards:confirm": lambda o: ("get", reverse("cards:confirm", args=[o.card.pk]), {}),
+    "cards:remove": lambda o: ("post", reverse("cards:remove", args=[o.card.pk]), {}),
+    "cards:topup_receipt": lambda o: (
+        "get",
+        reverse("cards:topup_receipt", args=[o.topup.pk]),
+        {},
+    ),
 }
 
 # name → why anyone may open it
@@ -141,6 +167,7 @@ def test_a_stranger_gets_404_and_changes_nothing(client, name):
     favourite = Favourite.objects.get(pk=objects.favourite.pk)  # not deleted
     assert (favourite.user, favourite.name) == (owner, "Дом")  # not renamed
     assert not Favourite.objects.filter(user=stranger).exists()  # not copied
+    assert Card.objects.get(pk=objects.card.pk).status == "linked"  # not removed
 
 
 @pytest.mark.parametrize("name", sorted(OWNED))
