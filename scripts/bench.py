@@ -187,12 +187,36 @@ def setup():
             phone=f"+99655{n:07d}", email=f"b{n}@example.kg", phone_verified=True, password=password
         )
         opened = services.wallet_open(user=user)
+        set_limits([opened], on=False)  # plenty, past any level's balance limit
         services.cashin_create(wallet=opened, amount=10**11, reason="bench", created_by=None)
         return opened
 
     pools = [[wallet(p * 1000 + k) for k in range(WALLETS_PER_PROC)] for p in range(PROCS + 1)]
     web = [wallet(900_000 + k) for k in range(CLIENTS)]
     return providers, pools[:PROCS], pools[PROCS], web
+
+
+def set_limits(wallets, *, on: bool):
+    """Limits on: the wallets at a level whose limits are checked on every movement but
+    never reached (the work of the check, not its refusals); off: no level, no limits."""
+    from wallets import limits
+    from wallets.models import Account, Level, Wallet
+
+    level = None
+    if on:
+        level, _ = Level.objects.get_or_create(
+            order=990,
+            defaults={
+                "name_ru": "Бенч",
+                "name_ky": "Бенч",
+                **{f"limit_{name}": 10**15 for name in limits.NAMES},
+            },
+        )
+    ids = [w.pk for w in wallets]
+    Wallet.objects.filter(pk__in=ids).update(level=level)
+    Account.objects.filter(wallet__pk__in=ids).update(**limits.limits_of(level))
+    for w in wallets:  # the quote reads them as loaded (the forked processes inherit them)
+        w.account.refresh_from_db()
 
 
 @functools.cache
@@ -595,6 +619,19 @@ def main():
             lambda: payments(pools, lambda i, n: providers[(i * 7919 + n) % 100], py_ms),
         ),
     )
+    # Limits (issue 15): the same payments with every wallet at a level, checked in the
+    # ledger's UPDATE; the figures above are with limits off.
+    set_limits([w for pool in pools for w in pool], on=True)
+    limited = shown(
+        f"payments, {PROCS} processes, over 100 providers, limits on",
+        fig.measure(
+            "payments, limits on",
+            lambda: payments(pools, lambda i, n: providers[(i * 7919 + n) % 100], py_ms),
+        ),
+    )
+    set_limits([w for pool in pools for w in pool], on=False)
+    if limited and spread:
+        say(f"limits on / off = {limited / spread:.2f}  (target: a fall of at most 10 %, >= 0.90)")
     ceiling = shown(
         f"ORM ceiling (5 ORM UPDATEs + commit), {PROCS} processes",
         fig.measure("ORM ceiling", lambda: orm_ceiling(pools)),
