@@ -113,7 +113,7 @@ def _env(database: Path) -> dict:
 def _wait_for(predicate, timeout, what):
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, what
+        assert time.monotonic() < deadline, what() if callable(what) else what
         time.sleep(0.2)
 
 
@@ -189,7 +189,14 @@ def test_worker_sweep_and_housekeeping_survive_a_database_they_cannot_open(tmp_p
             "payments_retry": "payments_retry",
             "housekeeping": "housekeeping",
         }
-        _wait_for(lambda: warned(lambda n: loop[n]), 30, "every loop sees the outage")
+        _wait_for(
+            lambda: warned(lambda n: loop[n]),
+            60,
+            lambda: (
+                "every loop sees the outage; not yet: "
+                + ", ".join(n for n in procs if f"{loop[n]}: database unavailable" not in output(n))
+            ),
+        )
         time.sleep(2)  # a few failed rounds more, with their backoff
         assert all(proc.poll() is None for proc in procs.values()), {
             n: output(n)[-2000:] for n in procs
