@@ -85,16 +85,14 @@ def payment_attempt(*, payment: Payment, now: datetime.datetime | None = None) -
         return payment
     provider = payment.provider
     attempt = payment.attempts + 1
-    with transaction.atomic(durable=True):
-        claimed = LIFECYCLE.move(
-            payment.pk,
-            to=PENDING,
-            sources=[PENDING],
-            where=Q(attempts=payment.attempts) & _due(now),
-            attempts=attempt,
-            last_attempt_at=now,
-            next_attempt_at=now + _lease(provider),
-        )
+    claimed = LIFECYCLE.claim(
+        payment.pk,
+        status=PENDING,
+        attempts=payment.attempts,
+        now=now,
+        lease=_lease(provider),
+        last_attempt_at=now,
+    )
     if not claimed:
         payment.refresh_from_db()
         return payment
