@@ -58,10 +58,6 @@ def retry_delay(attempt: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=seconds)
 
 
-def _due(now):
-    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-
-
 def _lease(provider: Provider) -> datetime.timedelta:
     return datetime.timedelta(seconds=float(provider.timeout) + settings.PAYMENT_LEASE)
 
