@@ -183,3 +183,29 @@ def assert_error_next_to(field, message):
     expect(field).to_have_accessible_description(re.compile(re.escape(message)))
     error = field.locator("xpath=following-sibling::ul[contains(@class, 'errorlist')][1]")
     assert words(error.inner_text()) == message
+
+
+def tr(lang: str, msgid: str) -> str:
+    """`msgid` as the catalogue of `lang` has it (and it must have it: not the English)."""
+    from django.utils import translation
+
+    with translation.override(lang):
+        text = translation.gettext(msgid)
+    assert text != msgid, f"{msgid!r} has no {lang} translation"
+    return text
+
+
+def sign_in(page, live_server, wallet, lang):
+    """Number → «Войти» → password → «Войти», as a person signs in (tests.factories' password)."""
+    from tests.factories import PASSWORD
+
+    t = CAPTIONS[lang]
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label(t["wallet_number"]).fill(wallet.number.removeprefix("+996"))
+    page.get_by_role("button", name=t["sign_in"], exact=True).click()
+    page.get_by_label(t["password"], exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=t["sign_in"], exact=True).click()
+    page.wait_for_load_state("load")
+    heading = words(page.get_by_role("heading", level=1).inner_text())
+    assert heading.startswith(t["wallet_h"].format(number="")), heading
+    page.net.reset()
