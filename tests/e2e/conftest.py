@@ -113,32 +113,39 @@ class Net:
         return len(urls), sum(self.bytes.get(rid, 0) for rid in urls), sorted(urls.values())
 
 
+def page_in(browser, *, size=PHONE, lang="ru", javascript=True, **options):
+    """A page in a fresh context of `browser` (options: more of new_context's), with its
+    network weight (page.net) and console errors (page.console_errors) recorded."""
+    context = browser.new_context(
+        viewport=size,
+        locale="ru-RU" if lang == "ru" else "ky-KG",
+        java_script_enabled=javascript,
+        # No bypass_csp: the pages keep their CSP (axe-core is evaluated through CDP).
+        **options,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.net = Net(page)
+    page.console_errors = []
+    page.on(
+        "console",
+        lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    return page
+
+
 @pytest.fixture
 def new_page(browser):
     """new_page(size=PHONE, lang="ru", javascript=True) → a page in a fresh context."""
-    contexts = []
+    pages = []
 
     def make(size=PHONE, lang="ru", javascript=True):
-        context = browser.new_context(
-            viewport=size,
-            locale="ru-RU" if lang == "ru" else "ky-KG",
-            java_script_enabled=javascript,
-            # No bypass_csp: the pages keep their CSP (axe-core is evaluated through CDP).
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.net = Net(page)
-        page.console_errors = []
-        page.on(
-            "console",
-            lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
-        )
-        return page
+        pages.append(page_in(browser, size=size, lang=lang, javascript=javascript))
+        return pages[-1]
 
     yield make
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.context.close()
 
 
 def shot(page, name):
