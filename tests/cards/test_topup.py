@@ -161,6 +161,30 @@ def test_charged_without_an_answer(
     ]
 
 
+@pytest.mark.parametrize("mode", ["http500", "garbage", "slow", "drop"])
+def test_the_status_question_without_an_answer(
+    wallet, card, acquirer, django_capture_on_commit_callbacks, mode
+):
+    """Charged on their side, no answer on ours; then the status question meets the fault
+    too: still pending, nothing credited; the next one credits once. (A status answered
+    "declined" is the acquirer's word on the charge: the decline mode is test_declined's.)"""
+    acquirer.fault("drop", times=1, op="charge")
+    topup = create(wallet, card, django_capture_on_commit_callbacks)
+    acquirer.fault(mode, times=1, op="status", delay=1.0)
+    topup = again(topup, django_capture_on_commit_callbacks)
+    assert topup.status == "pending"
+    assert ledger.balance_of(wallet.account) == 0 and credits(topup) == []
+    assert [c["state"] for c in charges(acquirer, topup)] == ["charged"]
+    clean()
+    topup = again(topup, django_capture_on_commit_callbacks)
+    assert_credited(topup, wallet, acquirer)
+    assert list(topup.attempt_rows.values_list("kind", "outcome")) == [
+        ("charge", "unknown"),
+        ("status", "unknown"),
+        ("status", "succeeded"),
+    ]
+
+
 def test_past_the_budget_needs_attention(
     wallet, card, acquirer, django_capture_on_commit_callbacks, admin_client
 ):
