@@ -6,6 +6,7 @@ name shown. Every page: axe-core 0 violations, no sideways scrolling, a clean co
 weight budget (the scan page's decoder excepted, see pages.Checker)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from qr import demo, elqr
 from qr.models import DynamicCode, QrPayment
@@ -30,6 +31,11 @@ def foreign_link():
         type="static", provider_id="mbank.kg", recipient_id="996700111222", name="KIRILL B."
     )
     return elqr.build(code, router="https://app.mbank.kg/qr/")
+
+
+def paid_text(lang, payment) -> str:
+    """What the code's page says once it is paid."""
+    return tr(lang, "Paid: payment %(code)s.") % {"code": payment.display_code}
 
 
 def som(text: str) -> str:
@@ -99,7 +105,10 @@ def test_cashier_code_paid_by_screenshot_link_sticker_and_foreign_refused(
     assert ledger.balance_of(payer.account) == 750_00
     assert ledger.balance_of(merchant.account) == 250_00
 
-    # The cashier's page shows it paid (it refreshes itself; a reload is the same).
+    # The cashier's page shows it paid by itself (it refreshes every 5 s until paid); then,
+    # measured once more from a clean slate, the paid page (it no longer refreshes).
+    expect(till.get_by_role("main")).to_contain_text(paid_text(lang, paid), timeout=20_000)
+    till.net.reset()
     till.reload()
     check_till.accessible = True  # paid: the page no longer refreshes itself
     check_till("dynamic-paid")
@@ -127,11 +136,14 @@ def test_cashier_code_paid_by_screenshot_link_sticker_and_foreign_refused(
     phone.get_by_role("button", name=t["pay"], exact=True).click()
     check("receipt-2")
     assert check.heading() == tr(lang, "Payment receipt")
-    assert QrPayment.objects.get(transaction_id=second.transaction_id).amount == 99_90
+    paid2 = QrPayment.objects.get(transaction_id=second.transaction_id)
+    assert paid2.amount == 99_90
     assert ledger.balance_of(payer.account) == 650_10
     assert ledger.balance_of(merchant.account) == 349_90
 
     # The static sticker: a screenshot of it uploaded, 150 typed.
+    expect(till.get_by_role("main")).to_contain_text(paid_text(lang, paid2), timeout=20_000)
+    till.net.reset()  # the code's page refreshed itself until it saw the payment
     till.goto(f"{live_server.url}/qr/merchants/{merchant.pk}/sticker/")
     check_till.accessible = True
     check_till("sticker", lang=lang)
