@@ -374,3 +374,19 @@ def test_scan_resolve_names_a_persons_code_by_its_number():
         qr_services.scan_resolve(codes.wallet_link(bob))
     assert operations.codes_of(caught.value) == {"person"}
     assert caught.value.error_dict["__all__"][0].params == {"number": bob.number}
+
+
+def test_only_our_codes_naming_a_number_without_a_merchant_are_a_persons():
+    from qr import services as qr_services
+    from tests.qr.payments import foreign_link, merchant
+
+    ours = qr_codes.our_code(type="static", recipient_id="+996700123456")
+    assert qr_codes.wallet_number_of(ours) == "+996700123456"
+    assert qr_codes.wallet_number_of(elqr.parse(foreign_link())) is None  # MBank's, a number
+    assert qr_codes.wallet_number_of(elqr.parse(qr_services.merchant_link(merchant()))) is None
+    with_merchant = qr_codes.our_code(type="static", recipient_id="996700123456", merchant_id="7")
+    assert qr_codes.wallet_number_of(with_merchant) is None
+    assert (
+        qr_codes.wallet_number_of(qr_codes.our_code(type="static", recipient_id="0700123456"))
+        is None
+    )
