@@ -1,7 +1,10 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from billing.forms import clean_som
+
+from . import images, texts
 
 
 class ScanForm(forms.Form):
@@ -19,6 +22,25 @@ class ScanForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
+
+    def read_link(self) -> str | None:
+        """The text of the code, once the form is valid: read from the photo (decoded on the
+        server), else the pasted link; None, with the reason added to the form, when there is
+        none."""
+        photo, link = self.cleaned_data["photo"], self.cleaned_data["link"].strip()
+        if photo is None:
+            if not link:
+                self.add_error("link", _("Paste the link of the QR code or upload its photo."))
+                return None
+            return link
+        max_bytes = settings.QR_IMAGE_MAX_BYTES
+        try:
+            if photo.size > max_bytes:  # before reading it: never 20 MB into memory
+                raise images.ImageError("too_large", "upload too large")
+            return images.decode_single(photo.read())
+        except images.ImageError as exc:
+            self.add_error("photo", texts.image_error_text(exc.code, max_bytes=max_bytes))
+            return None
 
 
 class AmountForm(forms.Form):

@@ -151,12 +151,11 @@ class Scan:
         )
 
 
-def scan_resolve(text: str) -> Scan:
-    """Whom the code pays, from our own records (never from its printed name, field 59).
+def code_read(text: str) -> elqr.ElqrCode:
+    """A valid code of ours, read from the text of a QR code (a link or a bare payload).
 
     Raises a refusal: the codec's reason code (`checksum_mismatch`, ...) worded for the
-    payer; `foreign` (another bank's valid code, with `bank` and `name`); `unknown_payee`;
-    `unavailable` (merchant deactivated); `expired`; `already_paid`.
+    payer; `foreign` (another bank's valid code, with `bank` and `name`).
     """
     try:
         code = elqr.parse(text if isinstance(text, str) else "")
@@ -171,6 +170,25 @@ def scan_resolve(text: str) -> Scan:
             % {"payee": payee},
             bank=bank,
             name=name,
+        )
+    return code
+
+
+def scan_resolve(text: str) -> Scan:
+    """Whom the code pays, from our own records (never from its printed name, field 59).
+
+    Raises a refusal: code_read's; `person` (a person's wallet code, with its `number`:
+    a transfer, not a payment); `unknown_payee`; `unavailable` (merchant deactivated);
+    `expired`; `already_paid`.
+    """
+    code = code_read(text)
+    number = codes.wallet_number_of(code)
+    if number is not None:
+        # A person's wallet: paid by a transfer (transfers.qr), not as a merchant.
+        raise operations.refusal(
+            "person",
+            _("This is the QR code of a person's wallet: send a transfer to it."),
+            number=number,
         )
     merchant = _merchant_of(code)
     if merchant is None:
@@ -239,23 +257,28 @@ def qr_quote(*, wallet: Wallet, scan: Scan, amount) -> Quote:
     """Check the amount against the code; moves nothing. A code with a fixed amount (dynamic,
     or static not editable) refuses any other amount (`amount_fixed`); `amount` None takes
     the fixed one."""
-    fixed = scan.fixed_amount
-    if fixed is not None:
-        if amount is None:
-            amount = fixed
-        if amount != fixed:
-            raise operations.refusal(
-                "amount_fixed",
-                _("The amount of this code is fixed: %(amount)s. It cannot be changed.")
-                % {"amount": _som(fixed)},
-                field="amount",
-                amount=fixed,
-            )
+    amount = amount_of_code(scan.fixed_amount, amount)
     problems = operations.amount_problems(amount)
     if problems:
         raise ValidationError({"amount": problems})
     operations.limits_check(wallet.account, out=amount)  # «Далее» already says it
     return Quote(scan=scan, wallet=wallet, amount=amount, fee=0)
+
+
+def amount_of_code(fixed: int | None, amount):
+    """The amount to pay by a code: its `fixed` amount when it has one (`amount` None takes
+    it; another amount is refused, `amount_fixed`), else `amount` as entered."""
+    if fixed is None:
+        return amount
+    if amount is not None and amount != fixed:
+        raise operations.refusal(
+            "amount_fixed",
+            _("The amount of this code is fixed: %(amount)s. It cannot be changed.")
+            % {"amount": _som(fixed)},
+            field="amount",
+            amount=fixed,
+        )
+    return fixed
 
 
 def _som(tyiyn: int) -> str:

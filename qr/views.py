@@ -3,7 +3,6 @@ the cashier page (dynamic codes, incoming payments) and the merchant's sticker."
 
 import csv
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpResponse
@@ -12,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from transfers.codes import share_path
 from wallets import operations
 from wallets.models import Wallet
 from wallets.money import format_som
 from wallets.services import wallet_open
 
-from . import images, services, texts
+from . import images, services
 from .forms import AmountForm, ConfirmForm, DynamicForm, ScanForm
 from .models import DynamicCode, Merchant, QrPayment
 
@@ -39,12 +39,15 @@ def _render_scan(request, form, *, errors=(), foreign=None):
     )
 
 
-def _scan_error(request, exc: ValidationError):
-    """Back to «Считывание» with the refusal; a foreign bank's code is shown for what it is."""
+def _scan_error(request, exc: ValidationError, link: str = ""):
+    """Back to «Считывание» with the refusal; a foreign bank's code is shown for what it is;
+    a person's wallet code leads to the transfer to that wallet (issue 12)."""
     foreign = None
     for error in exc.error_dict.get(NON_FIELD_ERRORS, []) if hasattr(exc, "error_dict") else []:
         if error.code == "foreign":
             foreign = error.params
+        if error.code == "person" and link:
+            return redirect(share_path(link.strip()))
     return _render_scan(request, ScanForm(), errors=_messages(exc), foreign=foreign)
 
 
@@ -65,23 +68,13 @@ def scan(request):
     form = ScanForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_scan(request, form)
-    photo, link = form.cleaned_data["photo"], form.cleaned_data["link"].strip()
-    if photo is not None:
-        max_bytes = settings.QR_IMAGE_MAX_BYTES
-        try:
-            if photo.size > max_bytes:  # before reading it: never 20 MB into memory
-                raise images.ImageError("too_large", "upload too large")
-            link = images.decode_single(photo.read())
-        except images.ImageError as exc:
-            form.add_error("photo", texts.image_error_text(exc.code, max_bytes=max_bytes))
-            return _render_scan(request, form)
-    elif not link:
-        form.add_error("link", _("Paste the link of the QR code or upload its photo."))
+    link = form.read_link()
+    if link is None:
         return _render_scan(request, form)
     try:
         found = services.scan_resolve(link)
     except ValidationError as exc:
-        return _scan_error(request, exc)
+        return _scan_error(request, exc, link)
     wallet = _wallet(request)
     initial = {"link": found.link}
     if found.fixed_amount is not None:
@@ -117,10 +110,11 @@ def pay(request):
     """«Далее»: the amount checked against the code → «Подтверждение оплаты»."""
     wallet = _wallet(request)
     form = AmountForm(request.POST)
+    link = request.POST.get("link", "")[:5000]
     try:
-        found = services.scan_resolve(request.POST.get("link", "")[:5000])
+        found = services.scan_resolve(link)
     except ValidationError as exc:
-        return _scan_error(request, exc)
+        return _scan_error(request, exc, link)
     if form.is_valid():
         try:
             quote = services.qr_quote(wallet=wallet, scan=found, amount=form.cleaned_data["amount"])

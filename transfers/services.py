@@ -38,8 +38,22 @@ def transfer_fee(amount: int) -> int:
     return int(settings.TRANSFER_FEE_FIXED or 0) + max(0, variable)
 
 
+class RecipientShown:
+    """How a page shows the `recipient` wallet: «Имя Ф.» and the masked number."""
+
+    recipient: Wallet
+
+    @property
+    def recipient_name(self) -> str:
+        return short_name(self.recipient.user)
+
+    @property
+    def recipient_number(self) -> str:
+        return masked_number(self.recipient.number)
+
+
 @dataclass(frozen=True)
-class Quote:
+class Quote(RecipientShown):
     sender: Wallet
     recipient: Wallet
     amount: int
@@ -56,14 +70,6 @@ class Quote:
     @property
     def subject(self) -> str:
         return operations.subject_digest(self.recipient.pk, self.recipient.number)
-
-    @property
-    def recipient_name(self) -> str:
-        return short_name(self.recipient.user)
-
-    @property
-    def recipient_number(self) -> str:
-        return masked_number(self.recipient.number)
 
 
 def recipient_find(*, number: str) -> Wallet:
