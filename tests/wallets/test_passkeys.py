@@ -55,7 +55,9 @@ def reauthenticated(user) -> Client:
     return client
 
 
-@pytest.mark.parametrize(("lang", "title"), [("ru", "Добавить ключ доступа"), ("ky", "Кирүү ачкычын кошуу")])
+@pytest.mark.parametrize(
+    ("lang", "title"), [("ru", "Добавить ключ доступа"), ("ky", "Кирүү ачкычын кошуу")]
+)
 def test_adding_a_passkey_begins_a_registration_of_a_discoverable_key(lang, title):
     user = make_wallet().user
     client = reauthenticated(user)
@@ -106,3 +108,16 @@ def test_a_passkey_sign_in_does_not_open_the_admin(rf):
         {"method": "mfa", "type": "totp", "at": time.time()}
     )
     assert mfa_passed(request)
+
+
+def test_a_pin_session_may_confirm_with_a_passkey_instead_of_the_password():
+    from tests.wallets.test_quick_signin import pin_session
+
+    user, client = pin_session()
+    Authenticator.objects.create(
+        user=user, type=Authenticator.Type.WEBAUTHN, data={"name": "Ключ", "credential": {}}
+    )
+    page = client.get(client.get("/cards/add/")["Location"])
+    assert page.status_code == 200
+    alternatives = [alt["url"] for alt in page.context["reauthentication_alternatives"]]
+    assert any(url.startswith(reverse("mfa_reauthenticate_webauthn")) for url in alternatives)

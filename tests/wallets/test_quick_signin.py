@@ -414,3 +414,21 @@ def test_refusals_are_worded_in_kyrgyz_and_russian(code):
         ru = refusal_text(devices.Refused(code))
     assert ky != ru
     assert "PIN" not in ru and "PIN" not in ky
+
+
+def test_challenges_and_tries_are_limited_per_address(settings):
+    settings.KAPCHYK_PIN_SIGN_IN_RATE = "3/m/ip"
+    _, device, key = trusted()
+    client = Client()
+    for _ in range(3):
+        assert (
+            client.post(reverse("kapchyk_pin_challenge"), {"device": device.public_id}).status_code
+            == 200
+        )
+    assert (
+        client.post(reverse("kapchyk_pin_challenge"), {"device": device.public_id}).status_code
+        == 429
+    )
+    assert (
+        client.post(reverse("kapchyk_pin_login"), {"device": device.public_id}).status_code == 429
+    )
