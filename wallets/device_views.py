@@ -201,6 +201,8 @@ def device_add(request):
         return JsonResponse({"error": refusal_text(refused)}, status=403)
     wallet = _wallet(request)
     new_pin = None
+    from transfers.models import masked_number
+
     if wallet is not None and not wallet.pin_hash:
         form = NewPinForm(request.POST, wallet=wallet, ask_current=False)
         if not form.is_valid():
@@ -221,18 +223,8 @@ def device_add(request):
         gettext("Sign-in by PIN is on for this device (%(name)s).") % {"name": device.name},
     )
     return JsonResponse(
-        {"device": device.public_id, "number": _masked(request.user.phone)}, status=201
+        {"device": device.public_id, "number": masked_number(request.user.phone)}, status=201
     )
-
-
-def _masked(phone: str) -> str:
-    from .phones import format_number
-
-    shown = format_number(phone)  # +996 555 123 456
-    parts = shown.split(" ")
-    if len(parts) == 4:
-        parts[2] = "***"
-    return " ".join(parts)
 
 
 @login_required
