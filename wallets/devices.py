@@ -201,6 +201,11 @@ def challenge_issue(*, public_id: str) -> str:
     return nonce
 
 
+def challenges_purge() -> int:
+    """Delete the expired challenges (the housekeeping loop's session purge calls it)."""
+    return DeviceChallenge.objects.filter(expires_at__lte=timezone.now()).delete()[0]
+
+
 def challenge_use(*, device: TrustedDevice, nonce: str) -> bool:
     """Use up the device's challenge `nonce`: True once, if it is unused and not expired."""
     now = timezone.now()

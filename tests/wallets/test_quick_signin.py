@@ -432,3 +432,16 @@ def test_challenges_and_tries_are_limited_per_address(settings):
     assert (
         client.post(reverse("kapchyk_pin_login"), {"device": device.public_id}).status_code == 429
     )
+
+
+def test_the_housekeeping_loop_purges_expired_challenges():
+    from config.housekeeping import _clearsessions
+
+    _, device, _ = trusted()
+    live = challenge(Client(), device)
+    old = challenge(Client(), device)
+    DeviceChallenge.objects.filter(nonce=old).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert _clearsessions() == "done, 1 device challenges purged"
+    assert list(DeviceChallenge.objects.values_list("nonce", flat=True)) == [live]
