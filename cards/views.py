@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from billing.views import _som_value, _wallet
 from wallets import ledger
+from wallets.device_views import reauthenticate_in_pin_session
 
 from . import services
 from .forms import CardForm, HeldAmountForm, TopUpForm
@@ -29,6 +30,7 @@ def card_list(request):
 @sensitive_post_parameters("number", "cvv")
 @sensitive_variables("details", "form")
 @login_required
+@reauthenticate_in_pin_session
 def card_add(request):
     """«Добавить карту»: name, number, MM/YY, CVV → the acquirer holds an amount."""
     wallet = _wallet(request)

@@ -368,13 +368,22 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Rate of the phone-first step (our own, the same shape as allauth's).
 KAPCHYK_PHONE_STEP_RATE = env.str("KAPCHYK_PHONE_STEP_RATE", default="20/m/ip")
+# Quick sign-in by PIN on a trusted device (wallets.devices): challenges and tries per address.
+KAPCHYK_PIN_SIGN_IN_RATE = env.str("KAPCHYK_PIN_SIGN_IN_RATE", default="20/m/ip")
 # SMS codes that let a signed-in user set up an authenticator app (config/staff.py).
 KAPCHYK_TOTP_SMS_RATE = "3/10m/key"
 
 # --- Staff: the admin (ADMIN_URL) needs a second factor, an authenticator app (TOTP) ---
 # Recovery codes for a lost phone. See config/staff.py and the README's «Staff».
 MFA_ADAPTER = "config.staff.MFAAdapter"
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Passkeys (WebAuthn, fido2): a wallet owner signs in with one instead of the number and
+# password; they never stand in for the staff's authenticator app (config/staff.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+# The number was proven by SMS; the e-mail is only a contact (see ACCOUNT_* above).
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# http://127.0.0.1 in development and the browser tests; https on a real server.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_TOTP_ISSUER = "Kapchyk"
 MFA_FORMS = {
     "authenticate": "config.staff.AuthenticateForm",

@@ -49,8 +49,11 @@ def mfa_passed(request) -> bool:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return False
+    # A passkey (webauthn) is a wallet owner's sign-in (wallets.passkeys), not the admin's
+    # second factor: only the authenticator app and its recovery codes count.
     return any(
-        record.get("method") == MFA_METHOD for record in get_authentication_records(request, user)
+        record.get("method") == MFA_METHOD and record.get("type") != "webauthn"
+        for record in get_authentication_records(request, user)
     )
 
 

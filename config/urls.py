@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import staff
+from wallets import passkeys
 from wallets.health import healthz, healthz_ledger
 
 urlpatterns = [
@@ -13,6 +14,16 @@ urlpatterns = [
     path("accounts/2fa/totp/activate/", staff.activate_totp, name="mfa_activate_totp"),
     # …after a code sent by SMS to the user's own number.
     path("accounts/2fa/totp/activate/sms/", staff.enrol_by_sms, name="kapchyk_totp_sms"),
+    # Passkeys: always a passkey, no recovery codes; someone else's key is 404 (wallets.passkeys).
+    path("accounts/2fa/webauthn/add/", passkeys.passkey_add, name="mfa_add_webauthn"),
+    path(
+        "accounts/2fa/webauthn/keys/<int:pk>/remove/",
+        passkeys.passkey_remove,
+        name="mfa_remove_webauthn",
+    ),
+    path(
+        "accounts/2fa/webauthn/keys/<int:pk>/edit/", passkeys.passkey_edit, name="mfa_edit_webauthn"
+    ),
     path("accounts/", include("allauth.urls")),
     path("services/", include("providers.urls")),
     path("pay/", include("billing.urls")),

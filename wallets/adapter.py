@@ -13,6 +13,7 @@ from functools import partial
 import allauth.account.internal.flows  # noqa: F401  isort: skip
 from allauth.account import stages
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.account.internal.flows.phone_verification import PhoneVerificationStageProcess
 from allauth.core import ratelimit
 from allauth.core.exceptions import RateLimited
@@ -26,6 +27,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .devices import PIN_METHOD, PIN_SESSION_KEY, devices_forget_all
 from .models import Offer, User, Wallet
 from .phones import format_number
 from .sms import send_sms, sms_quota_consume
@@ -110,12 +112,12 @@ class AccountAdapter(DefaultAccountAdapter):
         transaction.on_commit(partial(send_sms, phone=phone, text=text, secrets=[code]))
 
     def get_login_stages(self):
-        return [
-            "wallets.adapter.PhoneVerificationStage"
-            if path == "allauth.account.stages.PhoneVerificationStage"
-            else path
-            for path in super().get_login_stages()
-        ]
+        ours = {
+            "allauth.account.stages.PhoneVerificationStage": "wallets.adapter.PhoneVerificationStage",
+            # A passkey is a sign-in of its own, not a second step (wallets.passkeys).
+            "allauth.mfa.stages.AuthenticateStage": "wallets.passkeys.TotpAuthenticateStage",
+        }
+        return [ours.get(path, path) for path in super().get_login_stages()]
 
     # --- passwords and failed logins ---
 
@@ -149,6 +151,9 @@ class AccountAdapter(DefaultAccountAdapter):
             key=self._get_login_attempts_cache_key(self.request, phone=user.phone),
         )
         owner_sms(user, PASSWORD_CHANGED_SMS)
+        # Devices trusted for sign-in by PIN need the new password again.
+        if user.pk:
+            devices_forget_all(user=user)
 
     # --- email: a contact that is used once its link is opened ---
 
@@ -169,7 +174,13 @@ class AccountAdapter(DefaultAccountAdapter):
     # --- signing in ---
 
     def login(self, request, user):
+        # Signed in by PIN on a trusted device (wallets.devices): the session says so, and
+        # sensitive actions ask for the password (or a passkey) again.
+        records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY) or []
+        by_pin = bool(records) and records[-1].get("method") == PIN_METHOD
         super().login(request, user)
+        if by_pin:
+            request.session[PIN_SESSION_KEY] = True
         request.session.pop(PHONE_SESSION_KEY, None)
         language = translation.get_language()
         if language in dict(settings.LANGUAGES) and user.language != language:

@@ -78,6 +78,14 @@ class PhoneStepView(NextRedirectMixin, FormView):
             return HttpResponseRedirect(get_login_redirect_url(request))
         return super().dispatch(request, *args, **kwargs)
 
+    def get_context_data(self, **kwargs):
+        from .device_views import FORGOTTEN_SESSION_KEY
+
+        context = super().get_context_data(**kwargs)
+        # A device forgotten just now (5 wrong PINs): the sign-in page's script drops its key.
+        context["device_forgotten"] = self.request.session.pop(FORGOTTEN_SESSION_KEY, "")
+        return context
+
     def post(self, request, *args, **kwargs):
         limited = ratelimit.consume_or_429(
             request,

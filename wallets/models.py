@@ -496,3 +496,44 @@ class HealthSignal(models.Model):
 
     def __str__(self):
         return f"{self.name}: {'ok' if self.ok else 'problem'}"
+
+
+class TrustedDevice(models.Model):
+    """A browser where the owner turned on sign-in by PIN (wallets.devices).
+
+    The browser keeps a non-extractable ECDSA P-256 private key (WebCrypto, IndexedDB); we
+    keep its public key. Signing in there is a one-time challenge signed by that key plus
+    the wallet's PIN. Deleted ("forgotten") after DEVICE_MAX_FAILURES wrong PINs, by the
+    owner, by a new password and by «sign out on all other devices».
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trusted_devices"
+    )
+    # The id the browser names the device by (random; never the primary key).
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    public_key = models.TextField(_("public key (SPKI, base64)"), editable=False)
+    name = models.CharField(_("device"), max_length=100)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(_("wrong PINs in a row"), default=0)
+
+    class Meta:
+        verbose_name = _("trusted device")
+        verbose_name_plural = _("trusted devices")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user}: {self.name}"
+
+
+class DeviceChallenge(models.Model):
+    """A one-time challenge for a trusted device to sign: expires, and is used once."""
+
+    device = models.ForeignKey(TrustedDevice, on_delete=models.CASCADE, related_name="challenges")
+    nonce = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.device_id}: {self.nonce[:8]}…"

@@ -132,7 +132,8 @@ def email_address_sync(*, user: User):
 
 
 def sessions_end_others(*, user: User, keep_session_key: str | None) -> None:
-    """End every session of `user` (web sign-ins on any server) except `keep_session_key`.
+    """End every session of `user` (web sign-ins on any server) except `keep_session_key`,
+    and forget every trusted device of theirs (quick sign-in by PIN, wallets.devices).
 
     Guarantees: a new random session_salt changes user.get_session_auth_hash(), so every
     session signed in before is refused (and flushed) on its next request — no scan of the
@@ -147,8 +148,12 @@ def sessions_end_others(*, user: User, keep_session_key: str | None) -> None:
     from django.conf import settings
     from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 
+    from .models import TrustedDevice
+
     user.session_salt = secrets.token_hex(16)
     User.objects.filter(pk=user.pk).update(session_salt=user.session_salt)
+    # Trusted devices sign in without the password: they are forgotten as well.
+    TrustedDevice.objects.filter(user=user).delete()
     if not keep_session_key:
         return
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=keep_session_key)

@@ -87,11 +87,28 @@ def security(request):
         update_session_auth_hash(request, request.user)
         messages.success(request, _("You are signed out on all other devices."))
         return redirect("wallets:security")
-    return render(
-        request,
-        "wallets/security.html",
-        {"idle_minutes": max(1, settings.SESSION_COOKIE_AGE // 60)},
-    )
+    from allauth.mfa.models import Authenticator
+
+    from .devices import is_pin_session
+
+    wallet = Wallet.objects.filter(user=request.user).only("pin_hash").first()
+    context = {
+        "idle_minutes": max(1, settings.SESSION_COOKIE_AGE // 60),
+        "devices": list(request.user.trusted_devices.all()),
+        "wallet": wallet,
+        "has_pin": bool(wallet and wallet.pin_hash),
+        "pin_session": is_pin_session(request),
+        "passkeys": list(
+            Authenticator.objects.filter(
+                user_id=request.user.pk, type=Authenticator.Type.WEBAUTHN
+            ).order_by("created_at")
+        ),
+    }
+    if wallet is not None and not context["has_pin"]:
+        from .device_views import NewPinForm
+
+        context["pin_form"] = NewPinForm(wallet=wallet, ask_current=False)
+    return render(request, "wallets/security.html", context)
 
 
 @login_required

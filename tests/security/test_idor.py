@@ -10,6 +10,7 @@ staff only: `test_admin_urls_are_closed_to_everyone_but_staff_with_a_second_fact
 from dataclasses import dataclass
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +21,7 @@ from qr import services as qr_services
 from tests.factories import ProviderFactory, UserFactory, make_payment, make_wallet
 from tests.security.urls import all_routes
 from tests.transfers.helpers import send
+from wallets.models import TrustedDevice
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +36,8 @@ class Objects:
     transfer: object = None
     card: object = None
     topup: object = None
+    device: object = None
+    passkey: object = None
 
 
 def owned_objects(owner) -> Objects:
@@ -68,7 +72,15 @@ def owned_objects(owner) -> Objects:
     )
     # Sent by the owner to a third person (neither the stranger nor the owner's own wallet).
     transfer = send(wallet, make_wallet(), 10_00)
+    device = TrustedDevice.objects.create(
+        user=owner, public_id=f"idor{owner.pk}", public_key="x", name="Chrome, Android"
+    )
+    passkey = Authenticator.objects.create(
+        user=owner, type=Authenticator.Type.WEBAUTHN, data={"name": "Ключ", "credential": {}}
+    )
     return Objects(
+        device=device,
+        passkey=passkey,
         payment=payment,
         favourite=favourite,
         merchant=merchant,
@@ -120,6 +132,21 @@ OWNED = {
     "qr:sticker_png": lambda o: ("get", reverse("qr:sticker_png", args=[o.merchant.pk]), {}),
     "cards:confirm": lambda o: ("get", reverse("cards:confirm", args=[o.card.pk]), {}),
     "cards:remove": lambda o: ("post", reverse("cards:remove", args=[o.card.pk]), {}),
+    "wallets:device_remove": lambda o: (
+        "post",
+        reverse("wallets:device_remove", args=[o.device.pk]),
+        {},
+    ),
+    "mfa_remove_webauthn": lambda o: (
+        "post",
+        reverse("mfa_remove_webauthn", args=[o.passkey.pk]),
+        {},
+    ),
+    "mfa_edit_webauthn": lambda o: (
+        "post",
+        reverse("mfa_edit_webauthn", args=[o.passkey.pk]),
+        {"name": "Взломано"},
+    ),
     "cards:topup_receipt": lambda o: (
         "get",
         reverse("cards:topup_receipt", args=[o.topup.pk]),
@@ -168,6 +195,8 @@ def test_a_stranger_gets_404_and_changes_nothing(client, name):
     assert (favourite.user, favourite.name) == (owner, "Дом")  # not renamed
     assert not Favourite.objects.filter(user=stranger).exists()  # not copied
     assert Card.objects.get(pk=objects.card.pk).status == "linked"  # not removed
+    assert TrustedDevice.objects.filter(pk=objects.device.pk).exists()  # not forgotten
+    assert Authenticator.objects.get(pk=objects.passkey.pk).data["name"] == "Ключ"
 
 
 @pytest.mark.parametrize("name", sorted(OWNED))
