@@ -148,7 +148,11 @@ class AccountAdapter(DefaultAccountAdapter):
             action="login_failed",
             key=self._get_login_attempts_cache_key(self.request, phone=user.phone),
         )
-        owner_sms(user, PASSWORD_CHANGED_SMS)
+        from notifications.devices import secret_changed
+
+        secret_changed(
+            user, lambda: str(PASSWORD_CHANGED_SMS) % {"number": format_number(user.phone)}
+        )
 
     # --- email: a contact that is used once its link is opened ---
 
