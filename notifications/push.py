@@ -16,8 +16,6 @@ import urllib.parse
 
 from django.conf import settings
 from django.utils import timezone
-from py_vapid import Vapid
-from pywebpush import WebPusher
 
 from config import http
 
@@ -35,8 +33,14 @@ def push_configured() -> bool:
     return bool(settings.VAPID_PUBLIC_KEY and settings.VAPID_PRIVATE_KEY)
 
 
+# pywebpush and py_vapid (with requests and aiohttp under them) are imported where a push is
+# sent, in the worker: the web processes never load them.
+
+
 @functools.cache
-def _vapid(private_key: str) -> Vapid:
+def _vapid(private_key: str):
+    from py_vapid import Vapid
+
     return Vapid.from_string(private_key=private_key)
 
 
@@ -81,6 +85,8 @@ def push_send(subscription: PushSubscription, data: bytes, *, urgent: bool = Fal
         "endpoint": subscription.endpoint,
         "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
     }
+    from pywebpush import WebPusher
+
     body = WebPusher(info).encode(data, content_encoding="aes128gcm")["body"]
     parts = urllib.parse.urlsplit(subscription.endpoint)
     claims = {"aud": f"{parts.scheme}://{parts.netloc}", "sub": settings.VAPID_SUBJECT}
@@ -130,6 +136,7 @@ def vapid_keys_new() -> tuple[str, str]:
     """A new VAPID key pair: (public, private), base64url without padding, as the settings
     and the browser's applicationServerKey take them."""
     from cryptography.hazmat.primitives import serialization
+    from py_vapid import Vapid
 
     vapid = Vapid()
     vapid.generate_keys()
