@@ -85,10 +85,15 @@ def push_send(subscription: PushSubscription, data: bytes, *, urgent: bool = Fal
         "endpoint": subscription.endpoint,
         "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
     }
-    from pywebpush import WebPusher
+    from pywebpush import WebPusher, WebPushException
 
-    body = WebPusher(info).encode(data, content_encoding="aes128gcm")["body"]
     parts = urllib.parse.urlsplit(subscription.endpoint)
+    try:
+        body = WebPusher(info).encode(data, content_encoding="aes128gcm")["body"]
+    except (WebPushException, ValueError) as exc:  # keys no browser would send: drop it
+        logger.warning("push subscription %s has unusable keys: %s", subscription.pk, exc)
+        PushSubscription.objects.filter(pk=subscription.pk).delete()
+        return "gone"
     claims = {"aud": f"{parts.scheme}://{parts.netloc}", "sub": settings.VAPID_SUBJECT}
     headers = {
         "Content-Type": "application/octet-stream",

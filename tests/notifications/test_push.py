@@ -297,3 +297,18 @@ def test_vapid_keys_command_prints_a_working_pair():
     other = vapid_keys_new()[0]  # another pair's public key does not verify it
     with pytest.raises(InvalidSignature):
         vapid_claims(header.replace(f"k={public}", f"k={other}"), other)
+
+
+def test_a_subscription_with_broken_keys_is_dropped_and_the_others_still_get_it(
+    vapid, service, django_capture_on_commit_callbacks
+):
+    user = UserFactory()
+    browser, good = subscribe(user, service, "/good")
+    broken = PushSubscription.objects.create(
+        user=user, endpoint=service.url + "/broken", p256dh="AAAA", auth="AAAA"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(user=user, kind=Notification.Kind.OTHER, text="x")
+    assert [r["path"] for r in service.received] == ["/good"]
+    assert not PushSubscription.objects.filter(pk=broken.pk).exists()
+    assert PushSubscription.objects.filter(pk=good.pk).exists()
