@@ -307,6 +307,17 @@ SMS_CAP_PER_NUMBER_DAY = env.int("SMS_CAP_PER_NUMBER_DAY", default=10)
 SMS_CAP_PER_IP_HOUR = env.int("SMS_CAP_PER_IP_HOUR", default=10)
 SMS_BUDGET_PER_HOUR = env.int("SMS_BUDGET_PER_HOUR", default=1000)
 
+# --- Web Push (notifications/push.py): the installed app's notifications ---
+# VAPID keys (`manage.py vapid_keys` prints a new pair): the private key as base64url of its
+# 32 bytes, the public one as base64url of its uncompressed point; the subject is a mailto:
+# or https: contact for the push services. Without both keys Web Push is off.
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:support@kapchyk.kg")
+PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=5.0)
+# How long a push service keeps a message for a phone that is offline, in seconds.
+PUSH_TTL = env.int("PUSH_TTL", default=24 * 3600)
+
 # --- USSD *900# gateway (ussd/): only the operator's gateway may call /ussd/ ---
 # The shared secret (header X-USSD-Secret or a `secret` parameter) and/or the gateway's
 # addresses (IPs or networks). Production has no default secret: with neither set, 403.

@@ -60,3 +60,28 @@ class Notification(models.Model):
     @property
     def unread(self) -> bool:
         return self.read_at is None
+
+
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription (the installed app on a phone, say): where the
+    push service takes messages for it (`endpoint`) and the keys they are encrypted to.
+    A browser has one endpoint for our site: it belongs to whoever subscribed last on it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+        verbose_name=_("owner"),
+    )
+    endpoint = models.URLField(_("endpoint"), max_length=500, unique=True)
+    p256dh = models.CharField(_("public key"), max_length=100)
+    auth = models.CharField(_("auth secret"), max_length=50)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_success_at = models.DateTimeField(_("last delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+
+    def __str__(self):
+        return f"{self.user_id} {self.endpoint[:60]}"

@@ -1,16 +1,12 @@
-"""Telling the payer and the merchant's cashiers that a QR payment landed: in-app (the
-notifications app, when present) and by SMS. Called inside the payment's transaction: the SMS
-rows and their tasks commit with the money (wallets.sms.sms_queue), never before it."""
+"""Telling the payer and the merchant's cashiers that a QR payment landed: in-app, by SMS
+and by Web Push (notifications.services.notify). Called inside the payment's transaction:
+the rows and their delivery task commit with the money, never before it."""
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 
+from notifications.models import Notification
+from notifications.services import notify
 from wallets.money import format_som
-from wallets.sms import sms_queue
-
-
-def _language(wallet) -> str:
-    return wallet.user.language or "ru"
 
 
 def payer_text(payment) -> str:
@@ -30,11 +26,22 @@ def cashier_text(payment) -> str:
 
 
 def qr_payment_notify(payment) -> None:
-    """The payer's SMS and one to each cashier of the merchant, each in its own language."""
-    with translation.override(_language(payment.wallet)):
-        sms_queue(phone=payment.wallet.number, text=payer_text(payment))
+    """The payer's notification and one to each cashier of the merchant, each in its own
+    language (SMS copies too)."""
+    notify(
+        user=payment.wallet.user,
+        kind=Notification.Kind.PAYMENT_SUCCEEDED,
+        text=lambda: payer_text(payment),
+        url=payment.get_absolute_url(),
+        sms=True,
+    )
     for cashier in payment.merchant.cashiers.select_related("user"):
         if cashier.pk == payment.wallet_id:
             continue
-        with translation.override(_language(cashier)):
-            sms_queue(phone=cashier.number, text=cashier_text(payment))
+        notify(
+            user=cashier.user,
+            kind=Notification.Kind.QR_RECEIVED,
+            text=lambda: cashier_text(payment),
+            url=payment.merchant.get_absolute_url(),
+            sms=True,
+        )

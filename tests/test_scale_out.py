@@ -393,10 +393,11 @@ def test_two_servers_and_two_workers_share_one_database(tmp_path, settings):
     assert ledger.total() == 0
 
     # --- the two workers shared the background work, each task ran exactly once ---
-    # (each accepted payment's SMS is a task of its own, committed with the payment)
-    sms = DBTaskResult.objects.filter(task_path="wallets.tasks.sms_deliver")
+    # (each accepted payment's notification — its SMS — is a task of its own, committed with
+    # the payment)
+    sms = DBTaskResult.objects.filter(task_path="notifications.tasks.notification_deliver")
     assert sms.count() == len(accepted)
-    tasks = list(DBTaskResult.objects.exclude(task_path="wallets.tasks.sms_deliver"))
+    tasks = list(DBTaskResult.objects.exclude(task_path="notifications.tasks.notification_deliver"))
     assert len(tasks) == FOLDS
     assert {t.status for t in tasks} == {"SUCCESSFUL"}, [t.traceback for t in tasks][:2]
     assert all(len(t.worker_ids) == 1 for t in tasks)

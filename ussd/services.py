@@ -237,9 +237,9 @@ def pin_change(*, wallet: Wallet, expected_hash: str, new_hash: str) -> bool:
         if changed:
             # A new PIN ends the owner's web sign-ins elsewhere, as a new password does.
             wallet_services.sessions_end_others(user=wallet.user, keep_session_key=None)
-            message = text("sms_pin_changed", _language(wallet))
-            number = wallet.number
-            transaction.on_commit(lambda: send_sms(phone=number, text=message))
+            from notifications.devices import secret_changed
+
+            secret_changed(wallet.user, lambda: text("sms_pin_changed", _language(wallet)))
     return bool(changed)
 
 

@@ -150,7 +150,11 @@ class AccountAdapter(DefaultAccountAdapter):
             action="login_failed",
             key=self._get_login_attempts_cache_key(self.request, phone=user.phone),
         )
-        owner_sms(user, PASSWORD_CHANGED_SMS)
+        from notifications.devices import secret_changed
+
+        secret_changed(
+            user, lambda: str(PASSWORD_CHANGED_SMS) % {"number": format_number(user.phone)}
+        )
         # Devices trusted for sign-in by PIN need the new password again.
         if user.pk:
             devices_forget_all(user=user)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-SW_VERSION = "1"
+SW_VERSION = "2"
 
 
 @require_GET

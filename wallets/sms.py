@@ -225,19 +225,32 @@ def sms_quota_consume(*, phone: str, ip: str | None) -> None:
         raise SmsCapped(gettext("SMS codes cannot be sent right now. Please try again later."))
 
 
-def sms_queue(*, phone: str, text: str, secrets: Sequence[str] = ()) -> SmsMessage:
+def sms_queue(
+    *, phone: str, text: str, secrets: Sequence[str] = (), task: bool = True
+) -> SmsMessage:
     """Queue one SMS inside the caller's transaction: the outbox row (status «queued») and
     the task that sends it (wallets.tasks.sms_deliver) commit with the operation, so an SMS
     is never sent for money that did not move, and never lost for money that did; the
     request that moved the money does not wait for the SMS gateway. `secrets` as for
-    send_sms: kept readable only as long as needed."""
+    send_sms: kept readable only as long as needed. `task=False`: the caller's own task
+    sends it (sms_deliver_queued; notifications.services.notify, one task per event)."""
     from .operations import enqueue
     from .tasks import sms_deliver
 
     masked = mask(text, secrets) if secrets else ""
     message = SmsMessage.objects.create(phone=phone, text=text, status="queued", masked=masked)
-    enqueue(sms_deliver, message.pk)
+    if task:
+        enqueue(sms_deliver, message.pk)
     return message
+
+
+def sms_deliver_queued(message_id: int) -> str:
+    """Send the outbox row `message_id` if it is still queued («gone» otherwise), once."""
+    message = SmsMessage.objects.filter(pk=message_id, status="queued").first()
+    if message is None:
+        return "gone"
+    sms_deliver_now(message)
+    return "sent"
 
 
 def sms_deliver_now(message: SmsMessage) -> None:

@@ -24,7 +24,7 @@ from wallets.models import Account, Transfer, Wallet
 
 from .. import results
 from ..models import Payment
-from .texts import sms_failed, sms_succeeded
+from .texts import tell_failed, tell_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -230,9 +230,9 @@ def payment_create(
                 # Counted in the limits' periods of `now`, the moment its refund gives back.
                 ledger.move(legs, created_by=wallet.user_id, now=now)
                 if payment.status == Payment.Status.SUCCEEDED:
-                    sms_succeeded(payment)
+                    tell_succeeded(payment)
                 elif payment.status == Payment.Status.FAILED:
-                    sms_failed(payment)
+                    tell_failed(payment)
                 elif answer is None:
                     from .settlement import enqueue_attempt
 

@@ -30,7 +30,7 @@ from wallets.models import AuditLog, User
 
 from ..models import TRANSITIONS, Payment, PaymentAttempt
 from .intake import refund_leg, settlement_legs
-from .texts import sms_failed, sms_succeeded
+from .texts import tell_failed, tell_refunded, tell_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -252,6 +252,7 @@ def payment_refund(
         code=code,
         audit=(actor, origin),
         attempt=row,
+        tell=tell_refunded,
     )
 
 
@@ -283,7 +284,7 @@ def payment_succeed(
         )
         if updated:
             ledger.move(settlement_legs(payment))
-            sms_succeeded(payment)
+            tell_succeeded(payment)
         elif Payment.objects.filter(pk=payment.pk, status=FAILED).exists():
             # The provider took a payment we already refunded: reconciliation shows it.
             logger.error("payment %s: the provider confirmed it after a refund", payment.code)
@@ -308,7 +309,9 @@ def payment_fail(
     return payment
 
 
-def _fail(payment, *, sources, reason, code, audit=(None, None), attempt=None) -> bool:
+def _fail(
+    payment, *, sources, reason, code, audit=(None, None), attempt=None, tell=tell_failed
+) -> bool:
     actor, origin = audit
     with transaction.atomic(durable=True):
         if attempt is not None:
@@ -333,5 +336,5 @@ def _fail(payment, *, sources, reason, code, audit=(None, None), attempt=None) -
                     amount=payment.total,
                     details={"reason": reason[:255], "attempts": payment.attempts},
                 )
-            sms_failed(payment)
+            tell(payment)
     return updated

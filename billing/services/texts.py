@@ -1,11 +1,12 @@
-"""What the payer is told by SMS, in the payer's language, queued with the transaction that
-settles the payment (wallets.sms.sms_queue: sent by a task once it commits)."""
+"""What the payer is told (in-app, by SMS, by Web Push), in the payer's language, written
+with the transaction that settles the payment (notifications.services.notify: delivered by
+a task once it commits)."""
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 
+from notifications.models import Notification
+from notifications.services import notify
 from wallets.money import format_som
-from wallets.sms import sms_queue
 
 from ..models import Payment, format_code
 
@@ -44,24 +45,38 @@ def payment_failed_text(payment: Payment) -> str:
     }
 
 
-def _owner_language(payment: Payment) -> str:
-    return payment.wallet.user.language or "ru"
+def payment_refunded_text(payment: Payment) -> str:
+    return _(
+        "Kapchyk: the payment %(code)s to %(provider)s was refunded; "
+        "%(total)s returned to your wallet."
+    ) % {
+        "code": format_code(payment.code),
+        "provider": payment.provider.name,
+        "total": format_som(payment.total),
+    }
 
 
-def sms_succeeded(payment: Payment) -> None:
-    """Queue the confirmation SMS; call it inside the transaction that settles `payment`."""
-    with translation.override(_owner_language(payment)):
-        sms_queue(
-            phone=payment.wallet.number,
-            text=payment_sms_text(payment),
-            secrets=[format_code(payment.code)],
-        )
+def _tell(payment: Payment, kind: str, text) -> None:
+    notify(
+        user=payment.wallet.user,
+        kind=kind,
+        text=lambda: text(payment),
+        url=payment.get_absolute_url(),
+        sms=True,
+        secrets=[format_code(payment.code)],
+    )
 
 
-def sms_failed(payment: Payment) -> None:
-    with translation.override(_owner_language(payment)):
-        sms_queue(
-            phone=payment.wallet.number,
-            text=payment_failed_text(payment),
-            secrets=[format_code(payment.code)],
-        )
+def tell_succeeded(payment: Payment) -> None:
+    """Tell the payer; call it inside the transaction that settles `payment`."""
+    _tell(payment, Notification.Kind.PAYMENT_SUCCEEDED, payment_sms_text)
+
+
+def tell_failed(payment: Payment) -> None:
+    """The provider refused: the total is back in the wallet (same transaction)."""
+    _tell(payment, Notification.Kind.PAYMENT_FAILED, payment_failed_text)
+
+
+def tell_refunded(payment: Payment) -> None:
+    """Staff refunded a payment that needed attention (same transaction)."""
+    _tell(payment, Notification.Kind.PAYMENT_REFUNDED, payment_refunded_text)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from billing import services
 from billing.models import Payment
+from notifications.models import Notification
 from tests.billing.helpers import INN, confirm_data, next_step, text
 from tests.factories import ProviderFactory, make_wallet
 from wallets import ledger, operations
@@ -60,7 +61,7 @@ def count_payment(wallet, provider, amount):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("fee", [0, 5_00])
-def test_an_internal_payment_is_six_statements_in_one_commit(settings, fee):
+def test_an_internal_payment_is_seven_statements_in_one_commit(settings, fee):
     settings.TASKS = DB_TASKS
     provider = ProviderFactory(fee_fixed=fee)
     wallet = make_wallet(balance=1_000_00)
@@ -83,8 +84,9 @@ def test_an_internal_payment_is_six_statements_in_one_commit(settings, fee):
         "INSERT wallets_transfer",
         "UPDATE wallets_account",
         "INSERT wallets_ledgerentry",
+        "INSERT notifications_notification",
         "INSERT wallets_smsmessage",
-        "INSERT django_tasks_database_dbtaskresult",
+        "INSERT django_tasks_database_dbtaskresult",  # delivers the SMS (and any Web Push)
     ], "\n".join(sql)
     assert commits == 1
     assert ledger.balance_of(wallet.account) == 1_000_00 - 2 * 1_00 - 100_00 - 3 * fee
@@ -93,6 +95,7 @@ def test_an_internal_payment_is_six_statements_in_one_commit(settings, fee):
     expected = ["payment_hold", "payment_settle"] + (["payment_fee"] if fee else [])
     assert list(kinds.order_by("id").values_list("kind", flat=True)) == expected
     assert SmsMessage.objects.filter(status="queued").count() == 3  # sent by the worker
+    assert Notification.objects.filter(user=wallet.user, kind="payment_succeeded").count() == 3
     assert ledger.check() == []
 
 

@@ -176,3 +176,10 @@ def failed_sms(payment):
     return (
         f"Капчык: платёж {payment.display_code}, Хостер не прошёл; 152,00 сом возвращены в кошелёк."
     )
+
+
+def refunded_sms(payment):
+    """Staff refunded it (payment_refund): its own words, not «did not go through»."""
+    return (
+        f"Капчык: платёж {payment.display_code}, Хостер отменён; 152,00 сом возвращены в кошелёк."
+    )

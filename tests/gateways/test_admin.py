@@ -24,10 +24,10 @@ from .conftest import (
     assert_with_provider,
     balances,
     create,
-    failed_sms,
     local_day,
     next_attempt,
     paid_sms,
+    refunded_sms,
     sms_texts,
 )
 
@@ -143,7 +143,7 @@ def test_refund_asks_first_then_refunds_once(
     assert done.status_code == again.status_code == 302
     entry = AuditLog.objects.get()
     assert (entry.actor, entry.action, entry.amount) == (client.user, "payment_refund", 152_00)
-    assert sms_texts(wallet) == [failed_sms(stuck)]
+    assert sms_texts(wallet) == [refunded_sms(stuck)]
     assert_back_in_wallet(stuck, wallet, provider, reference, tmp_path)
 
 

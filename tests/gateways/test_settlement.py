@@ -29,6 +29,7 @@ from .conftest import (
     next_attempt,
     paid_sms,
     reconcile_code,
+    refunded_sms,
     sms_texts,
 )
 
@@ -159,7 +160,7 @@ def test_connection_refused_forever_needs_attention_then_staff_refund(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.payment_refund(payment=payment, origin=STAFF)
         assert not services.payment_refund(payment=payment, origin=STAFF)  # once
-    assert sms_texts(wallet) == [failed_sms(payment)]
+    assert sms_texts(wallet) == [refunded_sms(payment)]
     assert_back_in_wallet(payment, wallet, provider, reference, tmp_path)
 
 
@@ -227,7 +228,7 @@ def test_result_90_forever_needs_attention_then_refund(
     assert reconcile_code(provider, reference, local_day(payment), tmp_path) == 0
     with django_capture_on_commit_callbacks(execute=True):
         assert services.payment_refund(payment=payment, origin=STAFF)
-    assert sms_texts(wallet) == [failed_sms(payment)]
+    assert sms_texts(wallet) == [refunded_sms(payment)]
     assert_back_in_wallet(payment, wallet, provider, reference, tmp_path)
 
 

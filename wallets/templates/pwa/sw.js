@@ -32,3 +32,35 @@ self.addEventListener("fetch", (event) => {
     )
   );
 });
+
+// Web Push (notifications/push.py): show the notification; a tap opens its page.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(data.title || "Kapchyk", {
+      body: data.body || "",
+      tag: data.tag,
+      icon: "{{ static_prefix }}icons/app-192.png",
+      data: { url: data.url || "/notifications/" },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data.url, self.location.origin);
+  if (target.origin !== self.location.origin) return; // our own pages only
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (client.url === target.href && "focus" in client) return client.focus();
+      }
+      return self.clients.openWindow(target.href);
+    })
+  );
+});
