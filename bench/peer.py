@@ -7,8 +7,11 @@ Kinds (each prints one JSON line {"kind": ..., "rate": ...}):
   payer's account row locked with select_for_update and the transfer refused when its
   balance is short;
 - hordak: hordak's transfer_to alone (no overdraft check).
-The hordak kinds run in the benchmark's own venv (build/bench-hordak-venv). Environment:
-PEER_DATABASE_URL (created by the caller, empty), BENCH_PROCS, BENCH_SECONDS, BENCH_WARMUP.
+The hordak kinds run in the benchmark's own venv (build/bench-hordak-venv). The kinds given
+run at the same time, each in BENCH_PROCS processes of its own. Environment:
+PEER_DATABASE_URL (created by the caller, empty), BENCH_PROCS, BENCH_SECONDS, BENCH_WARMUP;
+PEER_SYNC=1: print READY once set up, then wait for «GO <time.time()>» on stdin and start
+the window then (make bench measures its own transfers in the same window).
 """
 
 import json
@@ -107,21 +110,29 @@ def main(kinds):
     from django.core.management import call_command
     from django.db import connections
 
-    from bench.timing import measure
+    from bench.timing import measure_together
 
     procs = int(os.environ.get("BENCH_PROCS", "2"))
     seconds = float(os.environ.get("BENCH_SECONDS", "10"))
     warmup = float(os.environ.get("BENCH_WARMUP", "1"))
     call_command("migrate", run_syncdb=True, verbosity=0)
+    groups = {}
     for kind in kinds:
         if kind == "plain":
-            make_op = _plain(procs)
+            groups[kind] = _plain(procs)
         elif kind in ("hordak", "hordak_guarded"):
-            make_op = _hordak(procs, guarded=kind == "hordak_guarded")
+            groups[kind] = _hordak(procs, guarded=kind == "hordak_guarded")
         else:
             raise SystemExit(f"unknown peer {kind!r}")
-        connections.close_all()
-        rate = measure(make_op, procs=procs, seconds=seconds, warmup=warmup)
+    connections.close_all()
+    start_at = None
+    if os.environ.get("PEER_SYNC"):
+        # make bench measures wallets.ledger.transfer in the same window: say we are ready,
+        # then start at the moment it answers («GO <time.time()>»).
+        print("READY", flush=True)
+        start_at = float(sys.stdin.readline().split()[1])
+    rates = measure_together(groups, procs=procs, seconds=seconds, warmup=warmup, start_at=start_at)
+    for kind, rate in rates.items():
         print(json.dumps({"kind": kind, "rate": rate}), flush=True)
     return 0
 
