@@ -19,7 +19,7 @@ from transfers.models import WalletTransfer, masked_number, short_name
 from wallets import operations
 from wallets.models import Wallet
 from wallets.money import format_som
-from wallets.services import wallet_open
+from wallets.services import wallet_of_page
 
 from . import services
 from .forms import ConfirmForm, FavouriteNameForm, HistoryFilterForm, PaymentForm
@@ -27,8 +27,7 @@ from .models import Favourite, Payment, format_code
 
 
 def _wallet(request) -> Wallet:
-    wallet = Wallet.objects.with_account().filter(user=request.user).first()
-    return wallet or wallet_open(user=request.user)
+    return wallet_of_page(request)
 
 
 def _provider(slug) -> Provider:
