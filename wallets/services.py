@@ -9,6 +9,7 @@ from django.utils import timezone
 from . import ledger, limits
 from .audit import Origin, audit_record
 from .models import Account, AuditLog, CashIn, Offer, Transfer, User, Wallet
+from .rows import Joined
 
 
 def wallet_open(*, user: User) -> Wallet:
@@ -28,67 +29,36 @@ def wallet_open(*, user: User) -> Wallet:
     return wallet
 
 
-_page_query: dict[str, tuple] = {}  # vendor → (sql, [(model, fields, converters)])
-
-
-def _wallet_page_sql(connection):
-    """The SQL of wallet_of_page, built once per process from the models (no ORM compiler
-    on every page), with each column's converters from the database backend."""
+def _page_wallet():
     from notifications.models import Notification
 
-    built = _page_query.get(connection.vendor)
-    if built is None:
-        parts, columns = [], []
-        for model, alias in ((Wallet, "w"), (Account, "a")):
-            fields = list(model._meta.concrete_fields)
-            converters = []
-            for field in fields:
-                expression = field.get_col(alias)
-                found = connection.ops.get_db_converters(expression)
-                found += expression.get_db_converters(connection)
-                converters.append((found, expression))
-                columns.append(f"{alias}.{connection.ops.quote_name(field.column)}")
-            parts.append((model, fields, converters))
-        note, wallet, account = (
-            Notification._meta.db_table,
-            Wallet._meta.db_table,
-            Account._meta.db_table,
-        )
-        sql = (
-            f"SELECT {', '.join(columns)}, (SELECT COUNT(*) FROM {note} n "  # noqa: S608
-            "WHERE n.user_id = w.user_id AND n.read_at IS NULL) "
-            f"FROM {wallet} w INNER JOIN {account} a ON a.id = w.account_id "
-            "WHERE w.user_id = %s"
-        )
-        built = _page_query[connection.vendor] = (sql, parts)
-    return built
+    return Joined(
+        Wallet,
+        ["account"],
+        extra=[
+            f"(SELECT COUNT(*) FROM {Notification._meta.db_table} n "  # noqa: S608
+            "WHERE n.user_id = t0.user_id AND n.read_at IS NULL)"
+        ],
+        where="t0.user_id = %s",
+    )
+
+
+_page_wallet_query: list[Joined] = []
 
 
 def wallet_of_page(request) -> Wallet:
     """The signed-in user's wallet (with its ledger account) for a page, in one statement
-    that also counts the user's unread notifications for the header's bell: the count is
-    kept on the request (`notifications_unread`), where notifications.context_processors.bell
-    takes it instead of a COUNT of its own. The user is the request's, not loaded again."""
-    from django.db import connection
-
-    sql, parts = _wallet_page_sql(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [request.user.pk])
-        row = cursor.fetchone()
-    if row is None:
+    (wallets.rows) that also counts the user's unread notifications for the header's bell:
+    the count is kept on the request (`notifications_unread`), where
+    notifications.context_processors.bell takes it instead of a COUNT of its own. The user
+    is the request's, not loaded again."""
+    if not _page_wallet_query:
+        _page_wallet_query.append(_page_wallet())
+    wallet, extra = _page_wallet_query[0].first([request.user.pk])
+    if wallet is None:
         return wallet_open(user=request.user)
-    instances, at = [], 0
-    for model, fields, converters in parts:
-        values = list(row[at : at + len(fields)])
-        for n, (found, expression) in enumerate(converters):
-            for converter in found:
-                values[n] = converter(values[n], expression, connection)
-        instances.append(model.from_db(connection.alias, [f.attname for f in fields], values))
-        at += len(fields)
-    wallet, account = instances
-    wallet.account = account
     wallet.user = request.user
-    request.notifications_unread = int(row[at])
+    request.notifications_unread = int(extra[0])
     return wallet
 
 

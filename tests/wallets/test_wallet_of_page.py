@@ -94,3 +94,50 @@ def test_the_cabinet_shows_the_bell_without_a_count_of_its_own(client):
     ]
     assert own_counts == []
     assert sum(note in q["sql"] for q in queries.captured_queries) == 1
+
+
+def test_a_payment_page_loads_its_provider_category_and_account_in_one_statement(client, catalogue):
+    wallet = make_wallet(balance=100_00)
+    client.force_login(wallet.user)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/pay/hoster/").content.decode()
+    hoster = catalogue["hoster"]
+    assert hoster.category.name in html and hoster.name in html
+    touching = [q["sql"] for q in queries.captured_queries if "providers_" in q["sql"]]
+    assert len(touching) == 1
+    assert "providers_category" in touching[0] and "wallets_account" in touching[0]
+
+
+def test_joined_refuses_a_nullable_key():
+    from wallets.models import Wallet as W
+    from wallets.rows import Joined
+
+    with pytest.raises(ValueError, match="non-null"):
+        Joined(W, ["level"], where="t0.id = %s").first([1])
+
+
+def test_a_receipt_is_the_owners_only_and_counts_the_bell_in_its_one_statement(
+    client, catalogue, django_capture_on_commit_callbacks
+):
+    from billing.models import Payment
+    from tests.billing.helpers import confirm_data, next_step
+
+    wallet = make_wallet(balance=100_00)
+    client.force_login(wallet.user)
+    confirm = next_step(client, catalogue["hoster"], "0012345", "10")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/pay/hoster/confirm/", confirm_data(confirm))
+    payment = Payment.objects.get()
+    for n in range(2):
+        notify(user=wallet.user, kind=Notification.Kind.OTHER, text=f"note {n}")
+    unread = Notification.objects.filter(user=wallet.user, read_at__isnull=True).count()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(payment.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert payment.display_code in html and catalogue["hoster"].name in html
+    assert f'<span class="count">{unread}</span>' in html
+    assert not any(q["sql"].startswith("SELECT COUNT(*)") for q in queries.captured_queries)
+    client.force_login(make_wallet().user)  # another person: no such receipt
+    assert client.get(payment.get_absolute_url()).status_code == 404
+    assert client.get("/receipt/000000000000/").status_code == 404
