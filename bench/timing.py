@@ -35,11 +35,11 @@ def _loop(op, start, end, tally):
     tally.append((count, failures))
 
 
-def _child(group, index, make_op, threads, barrier, results, warmup, seconds, after, start_at):
+def _child(index, make_op, threads, barrier, results, warmup, seconds, after):
     try:
         ops = [make_op(index * threads + t) for t in range(threads)]
         barrier.wait(SETUP_TIMEOUT)
-        start = _start(start_at) + warmup
+        start = time.monotonic() + warmup
         end = start + seconds
         tally = []
         if threads == 1:
@@ -62,19 +62,10 @@ def _child(group, index, make_op, threads, barrier, results, warmup, seconds, af
                 raise RuntimeError(errors[0])
         if after is not None:
             after()
-        results.put((group, sum(c for c, _ in tally), sum(f for _, f in tally), None))
+        results.put((index, sum(c for c, _ in tally), sum(f for _, f in tally), None))
     except BaseException:  # noqa: BLE001 - reported to the parent, which stops the run
-        results.put((group, 0, 0, traceback.format_exc()))
+        results.put((index, 0, 0, traceback.format_exc()))
         barrier.abort()
-
-
-def _start(start_at):
-    """Now, or the wall-clock moment `start_at` (time.time()) on the monotonic clock: another
-    interpreter (a peer in its own venv) measures in the same window."""
-    now = time.monotonic()
-    if start_at is None:
-        return now
-    return now + max(0.0, start_at - time.time())
 
 
 def _side(function, barrier, stop):
@@ -107,36 +98,15 @@ def measure(make_op, *, procs, seconds, warmup=1.0, threads=1, side=None, after=
     ledger fold). The caller closes its database connections first: a forked child must
     not share the parent's socket.
     """
-    return measure_together(
-        {"": make_op},
-        procs=procs,
-        seconds=seconds,
-        warmup=warmup,
-        threads=threads,
-        side=side,
-        after=after,
-    )[""]
-
-
-def measure_together(
-    groups, *, procs, seconds, warmup=1.0, threads=1, side=None, after=None, start_at=None
-):
-    """As measure(), for several kinds of operation at the same time: `groups` maps a name
-    to its make_op, each kind runs in its own `procs` processes, all in the same window;
-    return {name: Rate}. Kinds compared side by side share whatever else loads the machine
-    at that moment, so their ratio does not depend on when each was measured. With
-    `start_at` (a time.time() value, after every process is ready) the window starts then,
-    so that a peer measured by another interpreter shares it too."""
     context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(len(groups) * procs + 1 + (side is not None))
+    barrier = context.Barrier(procs + 1 + (side is not None))
     results = context.Queue()
     stop = context.Event()
     children = [
         context.Process(
             target=_child,
-            args=(name, i, make_op, threads, barrier, results, warmup, seconds, after, start_at),
+            args=(i, make_op, threads, barrier, results, warmup, seconds, after),
         )
-        for name, make_op in groups.items()
         for i in range(procs)
     ]
     if side is not None:
@@ -150,16 +120,11 @@ def measure_together(
             raise RuntimeError(
                 f"a benchmark process failed to start:\n{_first_error(results)}"
             ) from None
-        if start_at is not None and time.time() > start_at:
-            raise RuntimeError("the processes were ready only after the agreed start")
-        counts = dict.fromkeys(groups, 0)
-        failures = dict.fromkeys(groups, 0)
-        done, errors = 0, []
-        wait = max(0.0, (start_at or time.time()) - time.time())
-        deadline = time.monotonic() + wait + warmup + seconds + 120
-        while done + len(errors) < len(children) - (side is not None):
+        counts, failures, errors = [], 0, []
+        deadline = time.monotonic() + warmup + seconds + 120
+        while len(counts) + len(errors) < procs:
             try:
-                name, count, failed, error = results.get(
+                _index, count, failed, error = results.get(
                     timeout=max(1.0, deadline - time.monotonic())
                 )
             except queue.Empty:
@@ -167,16 +132,13 @@ def measure_together(
             if error:
                 errors.append(error)
             else:
-                done += 1
-                counts[name] += count
-                failures[name] += failed
+                counts.append(count)
+                failures += failed
         if errors:
             raise RuntimeError("a benchmark process failed:\n" + errors[0])
-        rates = {}
-        for name in groups:
-            rates[name] = Rate(counts[name] / seconds)
-            rates[name].failures = failures[name]
-        return rates
+        result = Rate(sum(counts) / seconds)
+        result.failures = failures
+        return result
     finally:
         stop.set()
         for child in children:

@@ -34,7 +34,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import traceback
 from pathlib import Path
@@ -57,9 +56,10 @@ WALLETS_PER_PROC = 20
 PASSWORD = "bench-Pass-2026"
 AMOUNT = 150_00
 HORDAK = "django-hordak==2.0.0"
-# The kinds of work measured side by side in one window, each from its own wallets.
-POOLS = ("one", "spread", "limited", "ceiling")
-WEB_ROUNDS = 3  # floor, cabinet, flows taken in turn, this many times
+# Figures compared by a ratio are taken in turn, ROUNDS times, each for SECONDS / ROUNDS.
+# Wallets: PROCS pools without limits, and PROCS at a level (the payments with limits on).
+POOLS = ("free", "limited")
+ROUNDS = 3
 HORDAK_VENV = ROOT / "build" / "bench-hordak-venv"
 SERVE_LOG = ROOT / "build" / "bench-serve.log"
 
@@ -151,9 +151,8 @@ def say(text):
 
 def setup():
     """The bench database, as the old bench had it: 100 internal providers (1 % fee) and
-    wallets holding plenty: for each kind of POOLS, PROCS pools of WALLETS_PER_PROC (kinds
-    measured at the same time never share a wallet), one for the single-process counts,
-    and CLIENTS that sign in on the web with PASSWORD."""
+    wallets holding plenty: for each of POOLS, PROCS pools of WALLETS_PER_PROC, one for the
+    single-process counts, and CLIENTS that sign in on the web with PASSWORD."""
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
@@ -349,7 +348,7 @@ def payments(pools, pick_provider, py_ms):
     """The make_op of payments; each process pays from its own wallets, with tokens made
     before the clock starts (the «Далее» step is not part of a payment)."""
     # A process cannot exceed one core: enough tokens for that, and more are made if short.
-    budget = int((WARMUP + SECONDS) * 1000 / max(py_ms or 1.0, 1.0) * 1.3) + 50
+    budget = int((WARMUP + SECONDS / ROUNDS) * 1000 / max(py_ms or 1.0, 1.0) * 1.3) + 50
 
     def make_op(index):
         pool = pools[index]
@@ -370,27 +369,41 @@ def payments(pools, pick_provider, py_ms):
     return make_op
 
 
-def payment_rates(pools, providers, py_ms):
-    """Payments all to one provider, over 100 providers with limits off and with limits
-    on, and the ORM ceiling: all in the same window (PROCS processes each, the ledger fold
-    beside), so that what else loads the machine weighs on each of them alike."""
+def in_turn(kinds, *, side=None):
+    """{kind: ops/s} of each make_op of `kinds` from PROCS processes, taken in turn ROUNDS
+    times for SECONDS / ROUNDS each: a change in what else loads the machine over the run
+    weighs on every kind alike, and each is still measured from PROCS processes alone."""
     from django.db import connections
 
+    rates = {kind: [] for kind in kinds}
+    for _round in range(ROUNDS):
+        for kind, make_op in kinds.items():
+            connections.close_all()  # a forked child must not share the parent's socket
+            rates[kind].append(
+                timing.measure(
+                    make_op,
+                    procs=PROCS,
+                    seconds=SECONDS / ROUNDS,
+                    warmup=WARMUP,
+                    side=side,
+                    after=connections.close_all,
+                )
+            )
+    return {kind: sum(values) / ROUNDS for kind, values in rates.items()}
+
+
+def payment_rates(pools, providers, py_ms):
+    """Payments all to one provider, over 100 providers with limits off and with limits
+    on, and the ORM ceiling, in turn (the ledger fold beside)."""
     spread = lambda i, n: providers[(i * 7919 + n) % 100]  # noqa: E731
-    groups = {
-        "one": payments(pools["one"], lambda i, n: providers[0], py_ms),
-        "spread": payments(pools["spread"], spread, py_ms),
-        "limited": payments(pools["limited"], spread, py_ms),
-        "ceiling": orm_ceiling(pools["ceiling"]),
-    }
-    connections.close_all()  # a forked child must not share the parent's socket
-    return timing.measure_together(
-        groups,
-        procs=PROCS,
-        seconds=SECONDS,
-        warmup=WARMUP,
+    return in_turn(
+        {
+            "one": payments(pools["free"], lambda i, n: providers[0], py_ms),
+            "spread": payments(pools["free"], spread, py_ms),
+            "limited": payments(pools["limited"], spread, py_ms),
+            "ceiling": orm_ceiling(pools["free"]),
+        },
         side=fold,
-        after=connections.close_all,
     )
 
 
@@ -415,7 +428,7 @@ def orm_ceiling(pools):
     return make_op
 
 
-def ledger_transfers(pools):
+def ledger_transfers(pools, round_=0):
     """The make_op of wallets.ledger.transfer from wallet to wallet (a wallet never below
     zero), on its own (its own transaction), in a ring over each process's wallets."""
     from wallets import ledger
@@ -431,7 +444,7 @@ def ledger_transfers(pools):
                 debit=accounts[n % len(accounts)],
                 credit=accounts[(n + 1) % len(accounts)],
                 amount=1_00,
-                key=f"bench:transfer:{index}:{n}",
+                key=f"bench:transfer:{round_}:{index}:{n}",
             )
 
         return op
@@ -467,17 +480,17 @@ def hordak_python():
 
 
 def peer_start(python, db, kinds):
-    """`python -m bench.peer KIND...` in a fresh database `db`, set up and waiting for the
-    start of the window (PEER_SYNC): the running process."""
+    """`python -m bench.peer KIND...` in a fresh database `db`, set up and waiting to be told
+    which kind to measure (PEER_ROUNDS): the running process."""
     recreate(db)
     env = {
         **os.environ,
         "PEER_DATABASE_URL": db_url(db),
         "DJANGO_SETTINGS_MODULE": "bench.peer_settings",
         "BENCH_PROCS": str(PROCS),
-        "BENCH_SECONDS": str(SECONDS),
+        "BENCH_SECONDS": str(SECONDS / ROUNDS),
         "BENCH_WARMUP": str(WARMUP),
-        "PEER_SYNC": "1",
+        "PEER_ROUNDS": "1",
     }
     process = subprocess.Popen(
         [str(python), "-m", "bench.peer", *kinds],
@@ -500,61 +513,50 @@ def peer_start(python, db, kinds):
     return process
 
 
-def peer_rates(process):
-    """{kind: transfers/s} of a peer started by peer_start and told its start."""
-    try:
-        out, err = process.communicate(timeout=SECONDS + WARMUP + 180)
-    finally:
-        stop_group(process)
-    if process.returncode:
-        raise RuntimeError(f"bench.peer exited {process.returncode}: {err[-2000:]}")
-    found = {}
-    for line in out.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            found[row["kind"]] = row["rate"]
-    return found
+def peer_rate(process, kind, round_):
+    """transfers/s of one round of `kind` by a peer started by peer_start."""
+    process.stdin.write(f"RUN {kind} {round_}\n")
+    process.stdin.flush()
+    line = process.stdout.readline()
+    if not line.startswith("{"):
+        process.wait(30)
+        raise RuntimeError(f"bench.peer {kind}: {process.stderr.read()[-2000:]}")
+    return json.loads(line)["rate"]
 
 
 def transfer_rates(pools):
     """wallets.ledger.transfer and its peers — the plain Django transfer (its database,
     this interpreter) and django-hordak guarded and bare (their database, the hordak venv)
-    — all in the same window, PROCS processes each: {kind: transfers/s}."""
+    — in turn, ROUNDS times: {kind: transfers/s}."""
     from django.db import connections
 
     hordak_py = hordak_python()
-    peers = []
+    peers = {}
     try:
-        peers.append(peer_start(sys.executable, DBNAME + "_plain", ["plain"]))
-        peers.append(peer_start(hordak_py, DBNAME + "_hordak", ["hordak_guarded", "hordak"]))
-        start_at = time.time() + 10  # time for this side's processes to be ready
-        for process in peers:
-            process.stdin.write(f"GO {start_at}\n")
+        plain = peer_start(sys.executable, DBNAME + "_plain", ["plain"])
+        peers["plain"] = plain
+        hordak = peer_start(hordak_py, DBNAME + "_hordak", ["hordak_guarded", "hordak"])
+        peers["hordak_guarded"] = peers["hordak"] = hordak
+        rates = {kind: [] for kind in ("ledger", *peers)}
+        for round_ in range(ROUNDS):
+            connections.close_all()  # a forked child must not share the parent's socket
+            rates["ledger"].append(
+                timing.measure(
+                    ledger_transfers(pools, round_),
+                    procs=PROCS,
+                    seconds=SECONDS / ROUNDS,
+                    warmup=WARMUP,
+                    after=connections.close_all,
+                )
+            )
+            for kind, process in peers.items():
+                rates[kind].append(peer_rate(process, kind, round_))
+        for process in {id(p): p for p in peers.values()}.values():
+            process.stdin.write("END\n")
             process.stdin.flush()
-        found = {}
-
-        def collect():  # the peers answer after the window
-            for process in peers:
-                found.update(peer_rates(process))
-
-        reader = threading.Thread(target=collect)
-        reader.start()
-        make_op = ledger_transfers(pools)
-        connections.close_all()
-        try:
-            ledger_rate = timing.measure_together(
-                {"ledger": make_op},
-                procs=PROCS,
-                seconds=SECONDS,
-                warmup=WARMUP,
-                after=connections.close_all,
-                start_at=start_at,
-            )["ledger"]
-        finally:
-            reader.join()
-        return {"ledger": ledger_rate, **found}
+        return {kind: sum(values) / ROUNDS for kind, values in rates.items()}
     finally:
-        for process in peers:
+        for process in peers.values():
             stop_group(process)
 
 
@@ -631,7 +633,7 @@ def web(wallets, providers):
             say(f"  ({result.failures} failed in the window, not counted)")
         return result
 
-    # One server serves them, so they cannot share a window: taken in turn, WEB_ROUNDS
+    # One server serves them, so they cannot share a window: taken in turn, ROUNDS
     # times, each for a share of SECONDS, so that a change in the machine's load over the
     # run weighs on the three alike.
     kinds = {
@@ -640,10 +642,10 @@ def web(wallets, providers):
         "flows": lambda b, slug: client.pay_flow(b, slug, "123456", f"{AMOUNT // 100}"),
     }
     rates = {kind: [] for kind in kinds}
-    for _round in range(WEB_ROUNDS):
+    for _round in range(ROUNDS):
         for kind, request in kinds.items():
-            rates[kind].append(clients(request, SECONDS / WEB_ROUNDS))
-    return tuple(sum(rates[kind]) / WEB_ROUNDS for kind in kinds)
+            rates[kind].append(clients(request, SECONDS / ROUNDS))
+    return tuple(sum(rates[kind]) / ROUNDS for kind in kinds)
 
 
 def drop_queued_tasks():
@@ -713,8 +715,8 @@ def main():
     set_limits([w for pool in pools["limited"] for w in pool], on=True)
     paid = fig.measure("payments", lambda: payment_rates(pools, providers, py_ms)) or {}
     say(
-        f"payments and the ORM ceiling side by side, {PROCS} processes each, in the same "
-        f"{SECONDS:g} s (the ledger fold beside):"
+        f"payments and the ORM ceiling, {PROCS} processes, in turn: {ROUNDS} rounds of "
+        f"{SECONDS / ROUNDS:g} s each (the ledger fold beside):"
     )
     one = shown("  payments, all to one provider", paid.get("one"))
     spread = shown("  payments, over 100 providers, limits off", paid.get("spread"))
@@ -724,8 +726,8 @@ def main():
             f"  limits on / off = {limited / spread:.2f}  (target: a fall of at most 10 %, >= 0.90)"
         )
     ceiling = shown("  ORM ceiling (5 ORM UPDATEs + commit)", paid.get("ceiling"))
-    moved = fig.measure("transfers", lambda: transfer_rates(pools["spread"])) or {}
-    say(f"transfers side by side, {PROCS} processes each, in the same {SECONDS:g} s:")
+    moved = fig.measure("transfers", lambda: transfer_rates(pools["free"])) or {}
+    say(f"transfers, {PROCS} processes, in turn: {ROUNDS} rounds of {SECONDS / ROUNDS:g} s each:")
     transfers = shown("  wallets.ledger.transfer wallet → wallet", moved.get("ledger"))
     plain = shown(
         "  plain Django transfer (lock both rows, refuse overdraft, 2 UPDATEs + INSERT)",
@@ -753,7 +755,7 @@ def main():
     if web_figures:
         floor, page, flows = web_figures
         say(
-            f"web, {CLIENTS} clients, {WEB_ROUNDS} rounds taken in turn: floor view "
+            f"web, {CLIENTS} clients, {ROUNDS} rounds taken in turn: floor view "
             f"{floor:.0f} requests/s (signed in, nothing rendered)"
         )
         say(f"web, {CLIENTS} clients: cabinet page {page:.0f} requests/s")
