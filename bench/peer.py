@@ -7,8 +7,11 @@ Kinds (each prints one JSON line {"kind": ..., "rate": ...}):
   payer's account row locked with select_for_update and the transfer refused when its
   balance is short;
 - hordak: hordak's transfer_to alone (no overdraft check).
-The hordak kinds run in the benchmark's own venv (build/bench-hordak-venv). Environment:
-PEER_DATABASE_URL (created by the caller, empty), BENCH_PROCS, BENCH_SECONDS, BENCH_WARMUP.
+The hordak kinds run in the benchmark's own venv (build/bench-hordak-venv). The kinds given
+are measured one after the other, each from BENCH_PROCS processes. Environment:
+PEER_DATABASE_URL (created by the caller, empty), BENCH_PROCS, BENCH_SECONDS, BENCH_WARMUP;
+PEER_ROUNDS=1: print READY once set up, then measure one kind per «RUN <kind> <round>» line
+on stdin until «END» (make bench takes its figures in rounds, in turn with its own).
 """
 
 import json
@@ -18,6 +21,9 @@ import sys
 ACCOUNTS_PER_PROC = 20
 FUNDS = 10**7
 CURRENCY = "EUR"  # see bench.peer_settings
+
+
+ROUND = [0]  # the round being measured (PEER_ROUNDS): part of the plain transfer's keys
 
 
 class Refused(Exception):
@@ -55,7 +61,10 @@ def _plain(procs):
                 Account.objects.filter(pk=payer).update(balance=F("balance") - amount)
                 Account.objects.filter(pk=payee).update(balance=F("balance") + amount)
                 Transfer.objects.create(
-                    debit_id=payer, credit_id=payee, amount=amount, key=f"peer:{index}:{n}"
+                    debit_id=payer,
+                    credit_id=payee,
+                    amount=amount,
+                    key=f"peer:{ROUND[0]}:{index}:{n}",
                 )
 
         return op
@@ -113,15 +122,29 @@ def main(kinds):
     seconds = float(os.environ.get("BENCH_SECONDS", "10"))
     warmup = float(os.environ.get("BENCH_WARMUP", "1"))
     call_command("migrate", run_syncdb=True, verbosity=0)
+    makers = {}
     for kind in kinds:
         if kind == "plain":
-            make_op = _plain(procs)
+            makers[kind] = _plain(procs)
         elif kind in ("hordak", "hordak_guarded"):
-            make_op = _hordak(procs, guarded=kind == "hordak_guarded")
+            makers[kind] = _hordak(procs, guarded=kind == "hordak_guarded")
         else:
             raise SystemExit(f"unknown peer {kind!r}")
-        connections.close_all()
-        rate = measure(make_op, procs=procs, seconds=seconds, warmup=warmup)
+    connections.close_all()
+    if not os.environ.get("PEER_ROUNDS"):
+        for kind, make_op in makers.items():
+            rate = measure(make_op, procs=procs, seconds=seconds, warmup=warmup)
+            print(json.dumps({"kind": kind, "rate": rate}), flush=True)
+        return 0
+    # make bench takes its figures in rounds, in turn with its own: say READY once set
+    # up, then measure one kind on each «RUN <kind> <round>» until «END».
+    print("READY", flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "END":
+            break
+        kind, ROUND[0] = words[1], int(words[2])
+        rate = measure(makers[kind], procs=procs, seconds=seconds, warmup=warmup)
         print(json.dumps({"kind": kind, "rate": rate}), flush=True)
     return 0
 

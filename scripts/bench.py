@@ -56,6 +56,12 @@ WALLETS_PER_PROC = 20
 PASSWORD = "bench-Pass-2026"
 AMOUNT = 150_00
 HORDAK = "django-hordak==2.0.0"
+# Figures compared by a ratio are taken in turn, ROUNDS times, each for SECONDS / ROUNDS.
+# Each kind of payment (and the ORM ceiling) from wallets of its own, so that the rows the
+# spread payments update with limits off and on have the same history (one kind's updates
+# leave dead row versions behind on its wallets only).
+POOLS = ("one", "spread", "limited", "ceiling")
+ROUNDS = 3
 HORDAK_VENV = ROOT / "build" / "bench-hordak-venv"
 SERVE_LOG = ROOT / "build" / "bench-serve.log"
 
@@ -147,8 +153,8 @@ def say(text):
 
 def setup():
     """The bench database, as the old bench had it: 100 internal providers (1 % fee) and
-    wallets holding plenty; PROCS pools of WALLETS_PER_PROC, one for the single-process
-    counts, and CLIENTS that sign in on the web with PASSWORD."""
+    wallets holding plenty: for each of POOLS, PROCS pools of WALLETS_PER_PROC, one for the
+    single-process counts, and CLIENTS that sign in on the web with PASSWORD."""
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
@@ -191,9 +197,13 @@ def setup():
         services.cashin_create(wallet=opened, amount=10**11, reason="bench", created_by=None)
         return opened
 
-    pools = [[wallet(p * 1000 + k) for k in range(WALLETS_PER_PROC)] for p in range(PROCS + 1)]
+    pools = [
+        [wallet(p * 1000 + k) for k in range(WALLETS_PER_PROC)]
+        for p in range(len(POOLS) * PROCS + 1)
+    ]
     web = [wallet(900_000 + k) for k in range(CLIENTS)]
-    return providers, pools[:PROCS], pools[PROCS], web
+    by_name = {name: pools[n * PROCS : (n + 1) * PROCS] for n, name in enumerate(POOLS)}
+    return providers, by_name, pools[-1], web
 
 
 def set_limits(wallets, *, on: bool):
@@ -325,21 +335,6 @@ def one_payment(pool, provider):
 # --- rates from PROCS processes ------------------------------------------------------------
 
 
-def rate(make_op, *, side=None, procs=PROCS, threads=1):
-    from django.db import connections
-
-    connections.close_all()  # a forked child must not share the parent's socket
-    return timing.measure(
-        make_op,
-        procs=procs,
-        threads=threads,
-        seconds=SECONDS,
-        warmup=WARMUP,
-        side=side,
-        after=connections.close_all,
-    )
-
-
 def fold(stop):
     """The periodic fold of the hot accounts, as production runs it beside the payments."""
     from django.db import connections
@@ -352,10 +347,10 @@ def fold(stop):
 
 
 def payments(pools, pick_provider, py_ms):
-    """payments/s; each process pays from its own wallets, with tokens made before the
-    clock starts (the «Далее» step is not part of a payment)."""
+    """The make_op of payments; each process pays from its own wallets, with tokens made
+    before the clock starts (the «Далее» step is not part of a payment)."""
     # A process cannot exceed one core: enough tokens for that, and more are made if short.
-    budget = int((WARMUP + SECONDS) * 1000 / max(py_ms or 1.0, 1.0) * 1.3) + 50
+    budget = int((WARMUP + SECONDS / ROUNDS) * 1000 / max(py_ms or 1.0, 1.0) * 1.3) + 50
 
     def make_op(index):
         pool = pools[index]
@@ -373,12 +368,50 @@ def payments(pools, pick_provider, py_ms):
 
         return op
 
-    return rate(make_op, side=fold)
+    return make_op
+
+
+def in_turn(kinds, *, side=None):
+    """{kind: ops/s} of each make_op of `kinds` from PROCS processes, taken in turn ROUNDS
+    times for SECONDS / ROUNDS each: a change in what else loads the machine over the run
+    weighs on every kind alike, and each is still measured from PROCS processes alone."""
+    from django.db import connections
+
+    rates = {kind: [] for kind in kinds}
+    for _round in range(ROUNDS):
+        for kind, make_op in kinds.items():
+            connections.close_all()  # a forked child must not share the parent's socket
+            rates[kind].append(
+                timing.measure(
+                    make_op,
+                    procs=PROCS,
+                    seconds=SECONDS / ROUNDS,
+                    warmup=WARMUP,
+                    side=side,
+                    after=connections.close_all,
+                )
+            )
+    return {kind: sum(values) / ROUNDS for kind, values in rates.items()}
+
+
+def payment_rates(pools, providers, py_ms):
+    """Payments all to one provider, over 100 providers with limits off and with limits
+    on, and the ORM ceiling, in turn (the ledger fold beside)."""
+    spread = lambda i, n: providers[(i * 7919 + n) % 100]  # noqa: E731
+    return in_turn(
+        {
+            "one": payments(pools["one"], lambda i, n: providers[0], py_ms),
+            "spread": payments(pools["spread"], spread, py_ms),
+            "limited": payments(pools["limited"], spread, py_ms),
+            "ceiling": orm_ceiling(pools["ceiling"]),
+        },
+        side=fold,
+    )
 
 
 def orm_ceiling(pools):
-    """What any Django service pays for a transaction of pgbench's size: 5 ORM UPDATEs and
-    a commit."""
+    """The make_op of what any Django service pays for a transaction of pgbench's size: 5
+    ORM UPDATEs and a commit."""
     from django.db import transaction
     from django.db.models import F
 
@@ -394,12 +427,12 @@ def orm_ceiling(pools):
 
         return op
 
-    return rate(make_op)
+    return make_op
 
 
-def ledger_transfers(pools):
-    """wallets.ledger.transfer from wallet to wallet (a wallet never below zero), on its own
-    (its own transaction), in a ring over each process's wallets."""
+def ledger_transfers(pools, round_=0):
+    """The make_op of wallets.ledger.transfer from wallet to wallet (a wallet never below
+    zero), on its own (its own transaction), in a ring over each process's wallets."""
     from wallets import ledger
     from wallets.models import Account
 
@@ -413,12 +446,12 @@ def ledger_transfers(pools):
                 debit=accounts[n % len(accounts)],
                 credit=accounts[(n + 1) % len(accounts)],
                 amount=1_00,
-                key=f"bench:transfer:{index}:{n}",
+                key=f"bench:transfer:{round_}:{index}:{n}",
             )
 
         return op
 
-    return rate(make_op)
+    return make_op
 
 
 # --- the transfer peers ----------------------------------------------------------------------
@@ -448,29 +481,85 @@ def hordak_python():
     return python
 
 
-def peer(python, db, kinds):
-    """{kind: transfers/s} of `python -m bench.peer KIND...` in a fresh database `db`."""
+def peer_start(python, db, kinds):
+    """`python -m bench.peer KIND...` in a fresh database `db`, set up and waiting to be told
+    which kind to measure (PEER_ROUNDS): the running process."""
     recreate(db)
     env = {
         **os.environ,
         "PEER_DATABASE_URL": db_url(db),
         "DJANGO_SETTINGS_MODULE": "bench.peer_settings",
         "BENCH_PROCS": str(PROCS),
-        "BENCH_SECONDS": str(SECONDS),
+        "BENCH_SECONDS": str(SECONDS / ROUNDS),
         "BENCH_WARMUP": str(WARMUP),
+        "PEER_ROUNDS": "1",
     }
-    out = run_group(
+    process = subprocess.Popen(
         [str(python), "-m", "bench.peer", *kinds],
         cwd=ROOT,
         env=env,
-        timeout=240 + len(kinds) * 3 * (SECONDS + WARMUP),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
-    found = {}
-    for line in out.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            found[row["kind"]] = row["rate"]
-    return found
+    try:
+        line = process.stdout.readline()  # bench.peer says READY once set up (or dies)
+        if line.strip() != "READY":
+            process.wait(30)
+            raise RuntimeError(f"bench.peer {' '.join(kinds)}: {process.stderr.read()[-2000:]}")
+    except BaseException:
+        stop_group(process)
+        raise
+    return process
+
+
+def peer_rate(process, kind, round_):
+    """transfers/s of one round of `kind` by a peer started by peer_start."""
+    process.stdin.write(f"RUN {kind} {round_}\n")
+    process.stdin.flush()
+    line = process.stdout.readline()
+    if not line.startswith("{"):
+        process.wait(30)
+        raise RuntimeError(f"bench.peer {kind}: {process.stderr.read()[-2000:]}")
+    return json.loads(line)["rate"]
+
+
+def transfer_rates(pools):
+    """wallets.ledger.transfer and its peers — the plain Django transfer (its database,
+    this interpreter) and django-hordak guarded and bare (their database, the hordak venv)
+    — in turn, ROUNDS times: {kind: transfers/s}."""
+    from django.db import connections
+
+    hordak_py = hordak_python()
+    peers = {}
+    try:
+        plain = peer_start(sys.executable, DBNAME + "_plain", ["plain"])
+        peers["plain"] = plain
+        hordak = peer_start(hordak_py, DBNAME + "_hordak", ["hordak_guarded", "hordak"])
+        peers["hordak_guarded"] = peers["hordak"] = hordak
+        rates = {kind: [] for kind in ("ledger", *peers)}
+        for round_ in range(ROUNDS):
+            connections.close_all()  # a forked child must not share the parent's socket
+            rates["ledger"].append(
+                timing.measure(
+                    ledger_transfers(pools, round_),
+                    procs=PROCS,
+                    seconds=SECONDS / ROUNDS,
+                    warmup=WARMUP,
+                    after=connections.close_all,
+                )
+            )
+            for kind, process in peers.items():
+                rates[kind].append(peer_rate(process, kind, round_))
+        for process in {id(p): p for p in peers.values()}.values():
+            process.stdin.write("END\n")
+            process.stdin.flush()
+        return {kind: sum(values) / ROUNDS for kind, values in rates.items()}
+    finally:
+        for process in peers.values():
+            stop_group(process)
 
 
 # --- the web ----------------------------------------------------------------------------------
@@ -516,7 +605,7 @@ def web(wallets, providers):
         client.sign_in(browser, w.number, PASSWORD)
         browsers.append(browser)
 
-    def clients(request):
+    def clients(request, seconds):
         def make_op(index):
             browser = browsers[index]
             slug = providers[index % len(providers)].slug
@@ -539,17 +628,34 @@ def web(wallets, providers):
             make_op,
             procs=CLIENT_PROCS,
             threads=CLIENTS // CLIENT_PROCS,
-            seconds=SECONDS,
+            seconds=seconds,
             warmup=WARMUP,
         )
         if result.failures:
             say(f"  ({result.failures} failed in the window, not counted)")
         return result
 
-    floor = clients(lambda b, slug: b.get("/bench/floor/"))
-    page = clients(lambda b, slug: b.get("/cabinet/"))
-    flows = clients(lambda b, slug: client.pay_flow(b, slug, "123456", f"{AMOUNT // 100}"))
-    return floor, page, flows
+    # One server serves them, so they cannot share a window: taken in turn, ROUNDS
+    # times, each for a share of SECONDS, so that a change in the machine's load over the
+    # run weighs on the three alike.
+    kinds = {
+        "floor": lambda b, slug: b.get("/bench/floor/"),
+        "page": lambda b, slug: b.get("/cabinet/"),
+        "flows": lambda b, slug: client.pay_flow(b, slug, "123456", f"{AMOUNT // 100}"),
+    }
+    rates = {kind: [] for kind in kinds}
+    for _round in range(ROUNDS):
+        for kind, request in kinds.items():
+            rates[kind].append(clients(request, SECONDS / ROUNDS))
+    return tuple(sum(rates[kind]) / ROUNDS for kind in kinds)
+
+
+def drop_queued_tasks():
+    """The payments measured before the web queued thousands of SMS tasks: dropped before
+    the server starts, or its task worker would send them during the web figures."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.ready().delete()[0]
 
 
 def pgbench():
@@ -606,59 +712,34 @@ def main():
             say(f"{label}: {value:.{0 if value >= 100 else 1}f}{unit}")
         return value
 
-    one = shown(
-        f"payments, {PROCS} processes, all to one provider (fold beside)",
-        fig.measure(
-            "payments, one provider", lambda: payments(pools, lambda i, n: providers[0], py_ms)
-        ),
+    # Limits (issue 15): the "limited" wallets are at a level, checked in the ledger's
+    # UPDATE; every other wallet has no limits.
+    set_limits([w for pool in pools["limited"] for w in pool], on=True)
+    paid = fig.measure("payments", lambda: payment_rates(pools, providers, py_ms)) or {}
+    say(
+        f"payments and the ORM ceiling, {PROCS} processes, in turn: {ROUNDS} rounds of "
+        f"{SECONDS / ROUNDS:g} s each (the ledger fold beside):"
     )
-    spread = shown(
-        f"payments, {PROCS} processes, over 100 providers (fold beside)",
-        fig.measure(
-            "payments, 100 providers",
-            lambda: payments(pools, lambda i, n: providers[(i * 7919 + n) % 100], py_ms),
-        ),
-    )
-    # Limits (issue 15): the same payments with every wallet at a level, checked in the
-    # ledger's UPDATE; the figures above are with limits off.
-    set_limits([w for pool in pools for w in pool], on=True)
-    limited = shown(
-        f"payments, {PROCS} processes, over 100 providers, limits on",
-        fig.measure(
-            "payments, limits on",
-            lambda: payments(pools, lambda i, n: providers[(i * 7919 + n) % 100], py_ms),
-        ),
-    )
-    set_limits([w for pool in pools for w in pool], on=False)
+    one = shown("  payments, all to one provider", paid.get("one"))
+    spread = shown("  payments, over 100 providers, limits off", paid.get("spread"))
+    limited = shown("  payments, over 100 providers, limits on", paid.get("limited"))
     if limited and spread:
-        say(f"limits on / off = {limited / spread:.2f}  (target: a fall of at most 10 %, >= 0.90)")
-    ceiling = shown(
-        f"ORM ceiling (5 ORM UPDATEs + commit), {PROCS} processes",
-        fig.measure("ORM ceiling", lambda: orm_ceiling(pools)),
-    )
-    transfers = shown(
-        f"wallets.ledger.transfer wallet → wallet, {PROCS} processes",
-        fig.measure("ledger.transfer", lambda: ledger_transfers(pools)),
-    )
-    plain = fig.measure(
-        "plain Django transfer", lambda: peer(sys.executable, DBNAME + "_plain", ["plain"])
-    )
-    plain = shown(
-        f"plain Django transfer (lock both rows, refuse overdraft, 2 UPDATEs + INSERT), {PROCS} processes",
-        (plain or {}).get("plain"),
-    )
-    hordak = (
-        fig.measure(
-            "django-hordak",
-            lambda: peer(hordak_python(), DBNAME + "_hordak", ["hordak_guarded", "hordak"]),
+        say(
+            f"  limits on / off = {limited / spread:.2f}  (target: a fall of at most 10 %, >= 0.90)"
         )
-        or {}
+    ceiling = shown("  ORM ceiling (5 ORM UPDATEs + commit)", paid.get("ceiling"))
+    moved = fig.measure("transfers", lambda: transfer_rates(pools["one"])) or {}
+    say(f"transfers, {PROCS} processes, in turn: {ROUNDS} rounds of {SECONDS / ROUNDS:g} s each:")
+    transfers = shown("  wallets.ledger.transfer wallet → wallet", moved.get("ledger"))
+    plain = shown(
+        "  plain Django transfer (lock both rows, refuse overdraft, 2 UPDATEs + INSERT)",
+        moved.get("plain"),
     )
     guarded = shown(
-        f"hordak transfer_to + payer locked + balance checked, {PROCS} processes",
-        hordak.get("hordak_guarded"),
+        "  hordak transfer_to + payer locked + balance checked", moved.get("hordak_guarded")
     )
-    bare = shown(f"hordak transfer_to alone, {PROCS} processes", hordak.get("hordak"))
+    bare = shown("  hordak transfer_to alone", moved.get("hordak"))
+    say(f"(dropped {drop_queued_tasks()} queued SMS tasks of the payments before the web)")
 
     from django.db import connections
 
@@ -676,7 +757,8 @@ def main():
     if web_figures:
         floor, page, flows = web_figures
         say(
-            f"web, {CLIENTS} clients: floor view {floor:.0f} requests/s (signed in, nothing rendered)"
+            f"web, {CLIENTS} clients, {ROUNDS} rounds taken in turn: floor view "
+            f"{floor:.0f} requests/s (signed in, nothing rendered)"
         )
         say(f"web, {CLIENTS} clients: cabinet page {page:.0f} requests/s")
         say(f"web, {CLIENTS} clients: payment flows {flows:.1f}/s (4 requests each)")

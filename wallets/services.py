@@ -9,6 +9,7 @@ from django.utils import timezone
 from . import ledger, limits
 from .audit import Origin, audit_record
 from .models import Account, AuditLog, CashIn, Offer, Transfer, User, Wallet
+from .rows import Joined
 
 
 def wallet_open(*, user: User) -> Wallet:
@@ -25,6 +26,39 @@ def wallet_open(*, user: User) -> Wallet:
             user=user, defaults={"number": user.phone, "account": account}
         )
         limits.wallet_limits_start(wallet=wallet)
+    return wallet
+
+
+def _page_wallet():
+    from notifications.models import Notification
+
+    return Joined(
+        Wallet,
+        ["account"],
+        extra=[
+            f"(SELECT COUNT(*) FROM {Notification._meta.db_table} n "  # noqa: S608
+            "WHERE n.user_id = t0.user_id AND n.read_at IS NULL)"
+        ],
+        where="t0.user_id = %s",
+    )
+
+
+_page_wallet_query: list[Joined] = []
+
+
+def wallet_of_page(request) -> Wallet:
+    """The signed-in user's wallet (with its ledger account) for a page, in one statement
+    (wallets.rows) that also counts the user's unread notifications for the header's bell:
+    the count is kept on the request (`notifications_unread`), where
+    notifications.context_processors.bell takes it instead of a COUNT of its own. The user
+    is the request's, not loaded again."""
+    if not _page_wallet_query:
+        _page_wallet_query.append(_page_wallet())
+    wallet, extra = _page_wallet_query[0].first([request.user.pk])
+    if wallet is None:
+        return wallet_open(user=request.user)
+    wallet.user = request.user
+    request.notifications_unread = int(extra[0])
     return wallet
 
 

@@ -12,12 +12,11 @@ from billing.models import Favourite
 from . import limits
 from .forms import PeriodForm
 from .models import Level, Offer, Transfer, Wallet
-from .services import sessions_end_others, wallet_open
+from .services import sessions_end_others, wallet_of_page
 
 
 def _wallet_for(request) -> Wallet:
-    wallet = Wallet.objects.with_account().filter(user=request.user).first()
-    return wallet or wallet_open(user=request.user)
+    return wallet_of_page(request)
 
 
 def operations(wallet: Wallet):
