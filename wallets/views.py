@@ -67,7 +67,7 @@ def statement(request):
     wallet = _wallet_for(request)
     form = history.form_for(wallet, request.GET)
     if form.is_bound and not form.is_valid():
-        messages.error(request, _("Check the period."))
+        messages.error(request, _("Check the filters."))
         return redirect(f"{reverse('wallets:history')}?{request.GET.urlencode()}")
     name = "kapchyk-statement"
     if form.is_bound:
