@@ -16,6 +16,7 @@ from cards.models import Card, TopUp
 from providers import gateways
 from qr import services as qr
 from tests.billing.helpers import INN, text
+from tests.billing.test_limits import FailingGateway as RetryGateway  # «try later»: pending
 from tests.factories import ProviderFactory, make_payment
 from tests.qr.payments import merchant
 from tests.transfers.helpers import person, send
@@ -24,18 +25,6 @@ from wallets import ledger
 pytestmark = pytest.mark.django_db
 
 _n = itertools.count()
-
-
-class RetryGateway:
-    """A provider that answers «try later»: the payment stays pending."""
-
-    name, asynchronous = "retry", False
-
-    def check(self, provider, *, account, amount):
-        return gateways.Outcome(gateways.Status.SUCCEEDED)
-
-    def pay(self, payment):
-        return gateways.Outcome(gateways.Status.RETRY)
 
 
 def _pending(wallet, provider, amount):
