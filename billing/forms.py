@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wallets.digits import ascii_digits
-from wallets.forms import PeriodForm
 from wallets.money import MAX_AMOUNT, format_som, parse_som
 
 
@@ -81,18 +80,3 @@ class ConfirmForm(PaymentForm):
 
 class FavouriteNameForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Template name"), max_length=60)
-
-
-class HistoryFilterForm(PeriodForm):
-    provider = forms.ModelChoiceField(
-        label=gettext_lazy("Service"),
-        queryset=None,
-        required=False,
-        empty_label=gettext_lazy("All services"),
-    )
-
-    def __init__(self, *args, providers, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["provider"].queryset = providers
-        self.fields["provider"].label_from_instance = lambda p: p.name
-        self.order_fields(["provider", "date_from", "date_to"])

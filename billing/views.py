@@ -1,22 +1,20 @@
-import csv
 import dataclasses
-import heapq
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from notifications.models import Notification
 from providers.models import Provider
-from transfers.models import WalletTransfer, masked_number, short_name
+from transfers.models import masked_number
 from wallets import operations
 from wallets.models import Wallet
 from wallets.money import format_som
@@ -24,8 +22,8 @@ from wallets.rows import Joined
 from wallets.services import wallet_of_page
 
 from . import services
-from .forms import ConfirmForm, FavouriteNameForm, HistoryFilterForm, PaymentForm
-from .models import Favourite, Payment, format_code
+from .forms import ConfirmForm, FavouriteNameForm, PaymentForm
+from .models import Favourite, Payment
 
 
 def _wallet(request) -> Wallet:
@@ -203,21 +201,49 @@ _OWN_PAYMENT = Joined(
 )
 
 
+SHARE_SALT = "billing.receipt.shared"
+
+
+def share_token(payment: Payment) -> str:
+    """The shareable receipt's token: the payment code signed with the secret key (a
+    stranger who knows the code cannot make it)."""
+    return signing.dumps(payment.code, salt=SHARE_SALT)
+
+
+def _receipt_context(request, payment, favourite_form):
+    context = {"payment": payment, "favourite_form": favourite_form}
+    if payment.provider.active:
+        query = urlencode({"account": payment.account, "amount": _som_value(payment.amount)})
+        context["repeat_url"] = f"{payment.provider.get_absolute_url()}?{query}"
+    context["share_url"] = request.build_absolute_uri(
+        reverse("billing:receipt_shared", args=[share_token(payment)])
+    )
+    return context
+
+
 @login_required
 def receipt(request, code):
     payment, extra = _OWN_PAYMENT.first([code, request.user.pk])
     if payment is None:
         raise Http404
     request.notifications_unread = int(extra[0])
+    form = FavouriteNameForm(initial={"name": f"{payment.provider.name} {payment.account}"[:60]})
+    return render(request, "billing/receipt.html", _receipt_context(request, payment, form))
+
+
+@never_cache
+def receipt_shared(request, token):
+    """The receipt as a read-only, printable page for whoever has the link: nothing but
+    the receipt (the wallet number masked), no sign-in needed."""
+    try:
+        code = signing.loads(token, salt=SHARE_SALT)
+    except signing.BadSignature:
+        raise Http404 from None
+    payment = get_object_or_404(Payment.objects.select_related("provider", "wallet"), code=code)
     return render(
         request,
-        "billing/receipt.html",
-        {
-            "payment": payment,
-            "favourite_form": FavouriteNameForm(
-                initial={"name": f"{payment.provider.name} {payment.account}"[:60]}
-            ),
-        },
+        "billing/receipt_shared.html",
+        {"payment": payment, "shared": True, "masked_wallet": masked_number(payment.wallet.number)},
     )
 
 
@@ -238,9 +264,7 @@ def favourite_add(request, code):
         else:
             messages.success(request, _("Saved to Favourites."))
             return redirect("billing:favourites")
-    return render(
-        request, "billing/receipt.html", {"payment": payment, "favourite_form": form}, status=200
-    )
+    return render(request, "billing/receipt.html", _receipt_context(request, payment, form))
 
 
 @login_required
@@ -296,122 +320,17 @@ def favourite_delete(request, pk):
     return redirect("billing:favourites")
 
 
-def _history(request):
-    wallet = _wallet(request)
-    providers = Provider.objects.filter(payments__wallet=wallet).distinct().order_by("name_ru")
-    form = HistoryFilterForm(request.GET or None, providers=providers)
-    rows = Payment.objects.for_wallet(wallet).recent()
-    period = (None, None)
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["provider"]:
-            rows = rows.filter(provider=data["provider"])
-        rows = form.filter_period(rows)
-        period = (data["date_from"], data["date_to"])
-    elif request.GET:
-        rows = rows.none()
-    return wallet, form, rows, period
+def _moved(request, name):
+    """The old history URLs live on as permanent redirects to the one history page."""
+    url = reverse(name)
+    if request.GET:
+        url += f"?{request.GET.urlencode()}"
+    return redirect(url, permanent=True)
 
 
-@login_required
 def history(request):
-    wallet, form, rows, _period = _history(request)
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "billing/history.html",
-        {"wallet": wallet, "form": form, "page": page, "query": query.urlencode()},
-    )
+    return _moved(request, "wallets:history")
 
 
-@login_required
 def statement(request):
-    """The statement (выписка) as CSV, with the history page's filters."""
-    wallet, form, rows, (start, end) = _history(request)
-    if request.GET and not form.is_valid():
-        messages.error(request, _("Check the period."))
-        return redirect(f"{reverse('billing:history')}?{request.GET.urlencode()}")
-    name = "kapchyk-statement"
-    if start:
-        name += f"-{start:%Y%m%d}"
-    if end:
-        name += f"-{end:%Y%m%d}"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    response.write("\ufeff")  # so that spreadsheets read the Cyrillic right
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Date"),
-            _("Payment code"),
-            _("Service"),
-            _("Account"),
-            _("Amount, som"),
-            _("Fee, som"),
-            _("Total, som"),
-            _("Status"),
-        ]
-    )
-    tz = timezone.get_current_timezone()
-    transfers = _statement_transfers(wallet, form)
-    for payment in heapq.merge(
-        rows.iterator(chunk_size=500),
-        transfers.iterator(chunk_size=500),
-        key=lambda row: (row.created_at, row.pk),
-        reverse=True,
-    ):
-        if isinstance(payment, WalletTransfer):
-            writer.writerow(_transfer_row(payment, wallet, tz))
-            continue
-        writer.writerow(
-            [
-                timezone.localtime(payment.created_at, tz).strftime("%d.%m.%Y %H:%M"),
-                format_code(payment.code),
-                payment.provider.name,
-                _csv_safe(payment.account),
-                format_som(payment.amount, unit=False),
-                format_som(payment.fee, unit=False),
-                format_som(payment.total, unit=False),
-                payment.get_public_status_display(),
-            ]
-        )
-    return response
-
-
-def _statement_transfers(wallet, form):
-    """The wallet's transfers for the statement (none when it is limited to a service)."""
-    transfers = (
-        WalletTransfer.objects.filter(Q(sender=wallet) | Q(recipient=wallet))
-        .select_related("sender__user", "recipient__user")
-        .order_by("-created_at", "-id")
-    )
-    if not form.is_bound:
-        return transfers
-    if not form.is_valid() or form.cleaned_data["provider"]:
-        return transfers.none()
-    return form.filter_period(transfers)
-
-
-def _transfer_row(operation, wallet, tz) -> list[str]:
-    sent = operation.sender_id == wallet.pk
-    other = operation.recipient if sent else operation.sender
-    values = {"name": short_name(other.user)}
-    what = _("Transfer to %(name)s") % values if sent else _("Transfer from %(name)s") % values
-    fee = operation.fee if sent else 0
-    return [
-        timezone.localtime(operation.created_at, tz).strftime("%d.%m.%Y %H:%M"),
-        operation.display_code,
-        _csv_safe(what),
-        masked_number(other.number),
-        format_som(operation.amount, unit=False),
-        format_som(fee, unit=False),
-        format_som(operation.amount + fee, unit=False),
-        operation.get_status_display(),
-    ]
-
-
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ would be a formula in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return _moved(request, "wallets:statement")

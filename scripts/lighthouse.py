@@ -25,7 +25,7 @@ PAGES = [
     ("/services/", True),
     ("/services/other/", True),
     ("/pay/dostek/", True),
-    ("/pay/history/", True),
+    ("/cabinet/topup/", True),
     ("/cabinet/history/", True),
 ]
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")

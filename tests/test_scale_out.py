@@ -268,7 +268,7 @@ def _person(browser, provider, deadline, results):
             assert statuses == {200}, statuses  # not enough money: said on the page
             refused += 1
         if i % 2 == 0:
-            for page_path in ("/cabinet/history/", "/pay/history/"):
+            for page_path in ("/cabinet/history/", "/cabinet/history/statement.csv"):
                 status, _h, _t = browser.request("GET", page_path)
                 assert status == 200, (page_path, status)
     results.append((accepted, refused))

@@ -6,7 +6,9 @@ app_name = "wallets"
 urlpatterns = [
     path("", views.index, name="index"),
     path("cabinet/", views.home, name="home"),
-    path("cabinet/history/", views.history, name="history"),
+    path("cabinet/history/", views.history_page, name="history"),
+    path("cabinet/history/statement.csv", views.statement, name="statement"),
+    path("cabinet/topup/", views.topup_ways, name="topup"),
     path("cabinet/security/", views.security, name="security"),
     path("cabinet/security/devices/add/", device_views.device_add, name="device_add"),
     path(

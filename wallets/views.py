@@ -1,39 +1,27 @@
+import csv
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from billing.models import Favourite
 
-from . import limits
-from .forms import PeriodForm
-from .models import Level, Offer, Transfer, Wallet
+from . import history, limits
+from .models import Level, Offer, Wallet
+from .money import format_som
 from .services import sessions_end_others, wallet_of_page
 
 
 def _wallet_for(request) -> Wallet:
     return wallet_of_page(request)
-
-
-def operations(wallet: Wallet):
-    """A wallet's transfers, newest first, each marked incoming or outgoing."""
-    # Only what the statement shows: no accounts joined, no columns it does not read.
-    return (
-        Transfer.objects.for_account(wallet.account_id)
-        .only("kind", "memo", "amount", "created_at", "credit_id", "debit_id")
-        .order_by("-created_at", "-id")
-    )
-
-
-def _mark(rows, wallet):
-    for row in rows:
-        row.incoming = row.credit_id == wallet.account_id
-        row.signed = row.amount if row.incoming else -row.amount
-    return rows
 
 
 def index(request):
@@ -45,24 +33,24 @@ def index(request):
 @login_required
 def home(request):
     wallet = _wallet_for(request)
-    recent = _mark(list(operations(wallet)[:10]), wallet)
     context = {
         "wallet": wallet,
-        "operations": recent,
+        "operations": history.describe(history.rows(wallet)[:RECENT], wallet),
         "favourites": Favourite.objects.for_user(request.user),
     }
     return render(request, "wallets/home.html", context)
 
 
+RECENT = 10  # operations on the cabinet home
+
+
 @login_required
-def history(request):
+def history_page(request):
+    """The one history: every operation, filtered by kind, service and period, 25 a page."""
     wallet = _wallet_for(request)
-    form = PeriodForm(request.GET or None)
-    rows = operations(wallet)
-    if form.is_valid():
-        rows = form.filter_period(rows)
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    _mark(page.object_list, wallet)
+    form = history.form_for(wallet, request.GET)
+    page = Paginator(history.filtered(wallet, form), 25).get_page(request.GET.get("page"))
+    page.object_list = history.describe(page.object_list, wallet)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -70,6 +58,75 @@ def history(request):
         "wallets/history.html",
         {"wallet": wallet, "form": form, "page": page, "query": query.urlencode()},
     )
+
+
+@login_required
+def statement(request):
+    """The statement (выписка) as CSV, with the history page's filters."""
+    wallet = _wallet_for(request)
+    form = history.form_for(wallet, request.GET)
+    if form.is_bound and not form.is_valid():
+        messages.error(request, _("Check the filters."))
+        return redirect(f"{reverse('wallets:history')}?{request.GET.urlencode()}")
+    name = "kapchyk-statement"
+    if form.is_bound:
+        start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+        name += f"-{start:%Y%m%d}" if start else ""
+        name += f"-{end:%Y%m%d}" if end else ""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response.write("\ufeff")  # so that spreadsheets read the Cyrillic right
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Date"),
+            _("Payment code"),
+            _("Service"),
+            _("Account"),
+            _("Amount, som"),
+            _("Fee, som"),
+            _("Total, som"),
+            _("Status"),
+        ]
+    )
+    tz = timezone.get_current_timezone()
+    chunk = []
+    for transfer in history.filtered(wallet, form).iterator(chunk_size=500):
+        chunk.append(transfer)
+        if len(chunk) == 500:
+            _statement_rows(writer, history.describe(chunk, wallet), tz)
+            chunk = []
+    _statement_rows(writer, history.describe(chunk, wallet), tz)
+    return response
+
+
+def _statement_rows(writer, rows, tz):
+    for row in rows:
+        writer.writerow(
+            [
+                timezone.localtime(row.created_at, tz).strftime("%d.%m.%Y %H:%M"),
+                row.code,
+                _csv_safe(row.title),
+                row.account
+                if row.kind == "wallet-transfer"
+                else _csv_safe(row.account or row.detail),
+                format_som(row.operation_amount, unit=False),
+                format_som(row.fee, unit=False),
+                format_som(row.amount, unit=False),
+                row.status,
+            ]
+        )
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - @ would be a formula in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@login_required
+def topup_ways(request):
+    """«Пополнить»: cash at KICB branches and terminals (seed 001), or from a card."""
+    return render(request, "wallets/topup.html", {"wallet": _wallet_for(request)})
 
 
 def offer(request):

@@ -107,8 +107,11 @@ def test_pay_dostek_from_the_catalogue(
     assert Payment.objects.count() == 1
     assert ledger.balance_of(wallet.account) == 4_849_50
 
-    # The mini statement on the cabinet reads well.
-    assert memo in text(client.get("/cabinet/"))
+    # The cabinet's recent operations: the provider, the account, the badge, the receipt.
+    cabinet = client.get("/cabinet/")
+    recent = text(cabinet).split("Последние операции", 1)[1]
+    assert "DosTek group" in recent and INN in recent and "-150,50 сом проведён" in recent
+    assert f'href="{payment.get_absolute_url()}"' in cabinet.content.decode()
 
 
 def test_fee_is_shown_and_moved(client, wallet, catalogue, django_capture_on_commit_callbacks):

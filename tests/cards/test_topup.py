@@ -205,7 +205,9 @@ def test_past_the_budget_needs_attention(
 
 def test_through_the_pages(client, wallet, card, acquirer, django_capture_on_commit_callbacks):
     assert client.login(phone=wallet.user.phone, password=PASSWORD)
-    assert "/cards/topup/" in client.get("/cabinet/").content.decode()
+    # The cabinet's «Пополнить» → «С карты».
+    assert 'href="/cabinet/topup/"' in client.get("/cabinet/").content.decode()
+    assert 'href="/cards/topup/"' in client.get("/cabinet/topup/").content.decode()
     zero = client.post("/cards/topup/", {"card": card.pk, "amount": "0"})
     assert zero.status_code == 200 and not TopUp.objects.exists()
     assert "больше нуля" in zero.content.decode()

@@ -34,7 +34,7 @@ def test_sign_in_and_pay_without_javascript(new_page, live_server):
     assert words(page.locator(".balance").inner_text()) == "1 000,00 сом"
     check("cabinet")
 
-    main.get_by_role("link", name=t["services"], exact=True).click()
+    main.get_by_role("link", name=t["pay"], exact=True).click()  # the quick action «Оплатить»
     check("services")
     page.get_by_role("link", name=starts(t["other"])).click()
     check("category-other")

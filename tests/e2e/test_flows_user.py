@@ -108,7 +108,7 @@ def test_register_pay_favourite_history(new_page, live_server, lang, size):
     check("cabinet")
 
     # A3: «Услуги» → «Другие» → «DosTek group» → INN and amount → «Далее».
-    main.get_by_role("link", name=t["services"], exact=True).click()
+    main.get_by_role("link", name=t["pay"], exact=True).click()  # the quick action «Оплатить»
     assert check.heading() == t["services"]
     check("services")
     page.get_by_role("link", name=starts(t["other"])).click()
@@ -181,33 +181,38 @@ def test_register_pay_favourite_history(new_page, live_server, lang, size):
     assert page.get_by_label(t["inn"]).input_value() == INN
     check("pay-form-from-template")
 
-    # The cabinet: balance, the template, the mini statement (with the long cash-in memo).
+    # The cabinet: balance, quick actions, the recent operations (with the long cash-in
+    # memo), the template.
     page.get_by_role("link", name="Капчык", exact=True).click()  # the brand, to the cabinet
     assert check.heading() == t["wallet_h"].format(number=SHOWN)
     assert words(page.locator(".balance").inner_text()) == f"4 849,50 {t['som']}"
     assert main.get_by_role("link", name=t["template_renamed"]).is_visible()
-    assert CASHIN_MEMO in words(main.locator("table").inner_text())
+    recent = words(main.locator(".ops").inner_text())
+    assert CASHIN_MEMO in recent and "DosTek group" in recent
     check("cabinet-after-payment")
+    main.get_by_role("link", name=t["top_up"], exact=True).click()
+    assert check.heading() == t["topup_h"]
+    assert "KICB" in words(main.inner_text())
+    check("topup-ways")
+    page.go_back()
 
-    # History: the payments, the receipt from there; the wallet's operations.
-    main.get_by_role("link", name=t["payment_history"]).click()
-    assert check.heading() == t["payment_history"]
-    rows = words(main.locator("tbody").inner_text())
-    assert "DosTek group" in rows and INN in rows
+    # The one history: every operation, the receipt from there.
+    main.get_by_role("link", name=t["all_operations"]).click()
+    assert check.heading() == t["history"]
+    rows = words(main.locator(".ops").inner_text())
+    assert "DosTek group" in rows and INN in rows and CASHIN_MEMO in rows
+    assert "-150,50" in rows.replace("−", "-")
     assert timezone.localtime(payment.created_at).strftime("%d.%m.%Y %H:%M") in rows
-    check("payment-history")
-    main.get_by_role("link", name="DosTek group").click()
+    check("history")
+    main.get_by_role("link", name=re.compile("^DosTek group")).click()
     assert check.heading() == t["receipt_h"]
     check("receipt-from-history")
     page.go_back()
-    check("payment-history-back")
+    check("history-back")
     page.get_by_role("navigation", name=re.compile(".")).first.get_by_role(
         "link", name=t["history"], exact=True
     ).click()
     assert check.heading() == t["history"]
-    rows = words(main.locator("tbody").inner_text())
-    assert CASHIN_MEMO in rows and "-150,50" in rows.replace("−", "-")
-    check("history")
 
     # Language switch on any page keeps the page.
     url = page.url

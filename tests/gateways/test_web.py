@@ -186,7 +186,7 @@ def test_needs_attention_reads_as_processing_without_refresh(
     page = html.unescape(text(receipt))
     assert "Статус в обработке" in page and "проверки" not in page
     assert 'http-equiv="refresh"' not in receipt.content.decode()
-    history = html.unescape(text(client.get("/pay/history/")))
+    history = html.unescape(text(client.get("/cabinet/history/")))
     assert "в обработке" in history and "требует проверки" not in history
 
 

@@ -159,6 +159,8 @@ PUBLIC = {
     "providers:category": "a catalogue category by slug: the public catalogue",
     "billing:pay": "a provider by slug: the public catalogue; pays from the visitor's own wallet",
     "billing:confirm": "a provider by slug; confirms a payment from the visitor's own wallet",
+    "billing:receipt_shared": "the receipt's signed token in the URL is the proof (a bare "
+    "payment code is 404: tests/billing/test_receipt_share.py)",
     "account_confirm_email": "the secret one-time key in the URL is the proof (allauth)",
     "account_reset_password_from_key": "the secret one-time key in the URL is the proof",
 }

@@ -1,6 +1,8 @@
 """A signed-in person's pages are never stored by a browser or proxy (a shared computer's
 back button, a caching proxy): Cache-Control: no-store."""
 
+import re
+
 import pytest
 
 from billing.models import Payment
@@ -25,8 +27,7 @@ def test_cabinet_pages_are_not_stored(client, payment):
         "/cabinet/",
         "/cabinet/history/",
         "/cabinet/security/",
-        "/pay/history/",
-        "/pay/history/statement.csv",
+        "/cabinet/history/statement.csv",
         "/pay/favourites/",
         f"/pay/receipt/{payment.code}/",
         "/pay/dostek/",
@@ -39,6 +40,11 @@ def test_cabinet_pages_are_not_stored(client, payment):
         assert "private" in response["Cache-Control"], url
     confirm = next_step(client, payment.provider, INN, "10")
     assert "no-store" in confirm["Cache-Control"]
+    # The shareable receipt (anyone with the link) is not kept by a cache either.
+    page = client.get(f"/pay/receipt/{payment.code}/").content.decode()
+    shared = re.search(r'href="http://testserver(/pay/shared/[^"]+/)"', page)[1]
+    client.logout()
+    assert "no-store" in client.get(shared)["Cache-Control"]
 
 
 def test_a_page_that_sets_its_own_cache_control_keeps_it(client, payment):

@@ -18,6 +18,7 @@ SAMPLE = {
     "slug": "x",
     "key": "x",
     "uidb36": "x",
+    "token": "x",
 }
 
 

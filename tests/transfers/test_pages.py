@@ -158,11 +158,11 @@ def test_both_histories_show_the_transfer_sent_minus_received_plus(client):
     send(alice, bob, 42_00)
     client.force_login(alice.user)
     mine = client.get(reverse("wallets:history")).content.decode()
-    assert "Перевод" in mine and "Алия С. → Бакыт О." in mine
+    assert "Перевод получателю Бакыт О." in mine and masked_number(bob.number) in mine
     assert '<span class="money">-42,00 сом</span>' in mine
     client.force_login(bob.user)
     theirs = client.get(reverse("wallets:history")).content.decode()
-    assert "Алия С. → Бакыт О." in theirs
+    assert "Перевод от Алия С." in theirs and masked_number(alice.number) in theirs
     assert '+<span class="money">42,00 сом</span>' in theirs
 
 
@@ -175,19 +175,20 @@ def test_the_csv_statement_includes_transfers_of_both_sides(client):
     sent = send(alice, bob, 42_00)
     back = send(bob, alice, 2_50)
     client.force_login(alice.user)
-    content = client.get("/pay/history/statement.csv").content.decode("utf-8-sig")
+    content = client.get("/cabinet/history/statement.csv").content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(content)))
     assert [row[1:] for row in rows[1:]] == [
         [back.display_code, "Перевод от Бакыт О.", masked_number(bob.number)]
         + ["2,50", "0,00", "2,50", "проведён"],
         [sent.display_code, "Перевод получателю Бакыт О."]
         + [masked_number(bob.number), "42,00", "0,00", "42,00", "проведён"],
+        ["", "Пополнение", "test", "500,00", "0,00", "500,00", "проведён"],  # the cash-in
     ]
     # Limited to one service, the statement has that service's payments and no transfers.
     from tests.factories import make_payment
 
     payment = make_payment(wallet=alice, amount=10_00)
-    limited = client.get("/pay/history/statement.csv", {"provider": payment.provider_id})
+    limited = client.get("/cabinet/history/statement.csv", {"provider": payment.provider_id})
     assert limited.status_code == 200
     text = limited.content.decode("utf-8-sig")
     assert payment.display_code in text and sent.display_code not in text
