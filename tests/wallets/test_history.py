@@ -179,16 +179,16 @@ def test_history_query_count_is_constant_in_the_number_of_rows(
     client, world, monkeypatch, django_assert_num_queries
 ):
     alice, bob, water, shop, ops = world
-    # Session, user, wallet, the page's count and rows, one query for each kind of
-    # operation on it (payments, transfers, QR, card top-ups), the services of the filter
-    # and the bell's unread count.
+    # Session, user, the wallet with the bell's unread count (one statement), the page's
+    # count and rows, one query for each kind of operation on it (payments, transfers, QR,
+    # card top-ups) and the services of the filter.
     client.get("/cabinet/history/")  # the session's idle timeout refreshed (once a minute)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get("/cabinet/history/")
     assert len(_items(response.content.decode())) == 9
     for _ in range(3):
         every_kind(alice, bob, monkeypatch, water, shop)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         page = client.get("/cabinet/history/").content.decode()
     assert len(_items(page)) == 25 and "Страница 1 из 2" in page
 
@@ -253,14 +253,14 @@ def test_cabinet_home_query_count_is_fixed(client, world, monkeypatch, django_as
     alice, bob, water, shop, ops = world
     billing.favourite_create(user=alice.user, payment=ops["done"], name="Вода дома")
     client.get("/cabinet/")  # the session's idle timeout refreshed (once a minute)
-    # Session, user, wallet, the last ten ledger rows, one query for each kind of operation
-    # among them (payments, transfers, QR, card top-ups), favourites, cashier desks and the
-    # bell's unread count.
-    with django_assert_num_queries(11):
+    # Session, user, the wallet with the bell's unread count (one statement), the last ten
+    # ledger rows, one query for each kind of operation among them (payments, transfers, QR,
+    # card top-ups), favourites and cashier desks.
+    with django_assert_num_queries(10):
         page = client.get("/cabinet/").content.decode()
     assert "Вода дома" in page and len(_items(page)) == 9
     every_kind(alice, bob, monkeypatch, water, shop)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         page = client.get("/cabinet/").content.decode()
     assert len(_items(page)) == 10
 
