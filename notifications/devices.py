@@ -39,6 +39,15 @@ def new_device_text() -> str:
     )
 
 
+SIGNED_UP_HERE = "kapchyk_signed_up_here"
+
+
+def registering_here(request, user) -> None:
+    """The browser that registers a wallet on the web is its first device, not a new one:
+    the registration's sign-in (after the SMS code) is remembered without a notice."""
+    request.session[SIGNED_UP_HERE] = _digest(user)
+
+
 @receiver(user_logged_in, dispatch_uid="notifications.devices.sign_in")
 def sign_in_seen(sender, request, response, user, **kwargs) -> None:
     """Notify the owner of a sign-in from a browser not seen before, and remember it."""
@@ -46,9 +55,13 @@ def sign_in_seen(sender, request, response, user, **kwargs) -> None:
     mine = _digest(user)
     if mine in known:
         return
-    notify(
-        user=user, kind=Notification.Kind.NEW_DEVICE, text=new_device_text, url="/notifications/"
-    )
+    if request.session.pop(SIGNED_UP_HERE, None) != mine:
+        notify(
+            user=user,
+            kind=Notification.Kind.NEW_DEVICE,
+            text=new_device_text,
+            url="/notifications/",
+        )
     if response is not None:
         value = ".".join([mine, *known][:MAX_KNOWN])
         response.set_signed_cookie(

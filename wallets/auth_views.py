@@ -44,6 +44,8 @@ from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.generic.edit import FormView
 
+from notifications.devices import registering_here
+
 from . import services
 from .adapter import PHONE_SESSION_KEY, REGISTRATION_STATE_KEY
 from .auth_forms import (
@@ -161,6 +163,7 @@ class RegistrationView(_NumberChosenMixin, allauth_views.SignupView):
 
     def form_valid(self, form):
         user = services.web_registration_start(phone=self.phone, language=get_language())
+        registering_here(self.request, user)  # its sign-in is no «new device»
         login = Login(user=user, redirect_url=self.get_success_url(), signup=True)
         login.state[REGISTRATION_STATE_KEY] = form.pending_registration()
         try:

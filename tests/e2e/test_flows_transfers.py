@@ -8,6 +8,7 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
+from notifications.models import Notification
 from tests.e2e.conftest import PHONE, SHOTS
 from tests.e2e.pages import CAPTIONS, Checker, words
 from tests.factories import PASSWORD, UserFactory, make_wallet
@@ -147,9 +148,13 @@ def test_transfers_by_number_by_a_my_qr_screenshot_and_by_a_request_link(
     assert ledger.balance_of(bob.account) == 750_50
     assert WalletTransfer.objects.filter(recipient=bob).count() == 3
 
-    # The recipient's bell counts three unread notifications; the list shows their text.
+    # The recipient's bell counts the three transfers received and the notice of his first
+    # sign-in on this browser (a new device); the list shows their text.
+    assert sorted(
+        Notification.objects.filter(user=bob.user, read_at=None).values_list("kind", flat=True)
+    ) == ["new_device", "transfer_received", "transfer_received", "transfer_received"]
     bob_page.reload()
-    assert words(bob_page.locator(".bell .count").inner_text()) == "3"
+    assert words(bob_page.locator(".bell .count").inner_text()) == "4"
     bob_check("bell")
     bob_page.locator(".bell").click()
     assert bob_check.heading() == c["notifications"]

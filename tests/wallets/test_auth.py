@@ -530,3 +530,26 @@ def test_the_sms_code_typed_in_other_digits_is_the_same_code(client, send_sms_no
     response = client.post(VERIFY, {"action": "verify", "code": arabic})
     assert response["Location"] == HOME
     assert Wallet.objects.filter(number=NEW).exists()
+
+
+def test_the_browser_that_registers_is_no_new_device_but_another_one_is(client, send_sms_now):
+    """The registration's own sign-in (after the SMS code) is the wallet's first device: no
+    «new device» notice; the next browser that signs in to the wallet gets one."""
+    from django.test import Client
+
+    from notifications.devices import DEVICE_COOKIE
+    from notifications.models import Notification
+
+    register(client, send_sms_now)
+    client.post(VERIFY, {"action": "verify", "code": last_code(NEW)})
+    user = User.objects.get(phone=NEW)
+    assert "_auth_user_id" in client.session
+    assert DEVICE_COOKIE in client.cookies  # remembered as the owner's device
+    assert not Notification.objects.filter(user=user).exists()
+
+    other = Client()
+    other.post(LOGIN, {"phone": NEW_TYPED})
+    assert other.post(PASSWORD_STEP, {"password": GOOD_PASSWORD})["Location"] == HOME
+    assert list(Notification.objects.filter(user=user).values_list("kind", flat=True)) == [
+        "new_device"
+    ]
