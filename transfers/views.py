@@ -10,6 +10,7 @@ from qr import services as qr_services
 from qr.forms import AmountForm, ScanForm
 from wallets.models import Wallet
 from wallets.money import format_som
+from wallets.phones import format_number
 from wallets.services import wallet_open
 
 from . import codes, services
@@ -64,6 +65,14 @@ def by_number(request):
     wallet = _wallet(request)
     if request.method != "POST":
         initial = {k: request.GET[k][:30] for k in ("number", "amount") if request.GET.get(k)}
+        repeat = WalletTransfer.objects.filter(
+            sender=wallet, code=request.GET.get("repeat", "")[:32]
+        ).select_related("recipient")
+        for sent in repeat[:1]:  # «Повторить» on a receipt: the same recipient and amount
+            initial = {
+                "number": format_number(sent.recipient.number),
+                "amount": format_som(sent.amount, unit=False),
+            }
         return _render_form(request, TransferForm(initial=initial), wallet)
     form = TransferForm(request.POST)
     if form.is_valid():

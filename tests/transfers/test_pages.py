@@ -6,6 +6,7 @@ from tests.transfers.helpers import person, send
 from transfers.models import WalletTransfer, masked_number
 from wallets import ledger
 from wallets.models import Transfer
+from wallets.phones import format_number
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +193,21 @@ def test_the_csv_statement_includes_transfers_of_both_sides(client):
     assert limited.status_code == 200
     text = limited.content.decode("utf-8-sig")
     assert payment.display_code in text and sent.display_code not in text
+
+
+def test_repeat_on_the_senders_receipt_fills_the_form_with_the_same_recipient_and_amount(client):
+    alice, bob = person(balance=500_00, name="Алия Садыкова"), person(name="Бакыт Осмонов")
+    operation = send(alice, bob, 75_50)
+    client.force_login(alice.user)
+    receipt = client.get(operation.get_absolute_url()).content.decode()
+    repeat = f'href="{START}?repeat={operation.code}">Повторить</a>'
+    assert repeat in receipt
+    form = client.get(f"{START}?repeat={operation.code}").context["form"]
+    assert form.initial == {"number": format_number(bob.number), "amount": "75,50"}
+    # The form only: «Далее» and «Перевести» are still needed; nothing moved again.
+    assert WalletTransfer.objects.count() == 1 and ledger.balance_of(alice.account) == 424_50
+
+    # The recipient's receipt offers no «Повторить»; another wallet's code fills nothing.
+    client.force_login(bob.user)
+    assert "Повторить" not in client.get(operation.get_absolute_url()).content.decode()
+    assert client.get(f"{START}?repeat={operation.code}").context["form"].initial == {}
