@@ -142,6 +142,16 @@ def pin_format_ok(pin: str) -> bool:
     return len(pin) == PIN_LENGTH and pin.isascii() and pin.isdigit()
 
 
+def pin_set(*, wallet: Wallet, pin: str) -> bool:
+    """Give a wallet that has no PIN this one: compare-and-set on an empty `pin_hash`, so of
+    two sessions at once only one sets it. Returns whether this call set it."""
+    return bool(
+        Wallet.objects.filter(pk=wallet.pk, pin_hash="").update(
+            pin_hash=pin_hash_new(pin), pin_failed_attempts=0, pin_locked_until=None
+        )
+    )
+
+
 def pin_issue(*, wallet: Wallet) -> bool:
     """Give a wallet that has no PIN a random one and send it by SMS (after the commit).
 
@@ -150,9 +160,7 @@ def pin_issue(*, wallet: Wallet) -> bool:
     """
     pin = _new_pin()
     with transaction.atomic():
-        issued = Wallet.objects.filter(pk=wallet.pk, pin_hash="").update(
-            pin_hash=make_password(pin), pin_failed_attempts=0, pin_locked_until=None
-        )
+        issued = pin_set(wallet=wallet, pin=pin)
         if issued:
             message = text("sms_pin", _language(wallet), pin=pin)
             number = wallet.number

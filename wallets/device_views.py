@@ -266,7 +266,7 @@ class PinChangeView(View):
             return self.render(form, status=400)
         pin = form.cleaned_data["pin1"]
         if form.check is None:
-            done = devices.pin_set(wallet=self.wallet, pin=pin)
+            done = pins.pin_set(wallet=self.wallet, pin=pin)
         else:
             done = pins.pin_change(
                 wallet=self.wallet, expected_hash=form.check.hash, new_hash=pins.pin_hash_new(pin)

@@ -28,7 +28,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -138,15 +137,6 @@ def device_name(user_agent: str) -> str:
     return f"{browser}, {system}" if system else browser
 
 
-def pin_set(*, wallet: Wallet, pin: str) -> bool:
-    """Give a wallet without a PIN this one (compare-and-set on the empty hash)."""
-    return bool(
-        Wallet.objects.filter(pk=wallet.pk, pin_hash="").update(
-            pin_hash=make_password(pin), pin_failed_attempts=0, pin_locked_until=None
-        )
-    )
-
-
 def device_enrol(
     *, user: User, public_key: str, user_agent: str, new_pin: str | None = None
 ) -> TrustedDevice:
@@ -167,6 +157,8 @@ def device_enrol(
         if not wallet.pin_hash:
             if not new_pin:
                 raise Refused("pin_needed")
+            from ussd.services import pin_set
+
             if not pin_set(wallet=wallet, pin=new_pin):
                 raise Refused("pin_exists")
         if TrustedDevice.objects.filter(user=user).count() >= DEVICES_PER_USER:
