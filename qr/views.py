@@ -15,7 +15,7 @@ from transfers.codes import share_path
 from wallets import operations
 from wallets.models import Wallet
 from wallets.money import format_som
-from wallets.services import wallet_open
+from wallets.services import wallet_of_page
 
 from . import images, services
 from .forms import AmountForm, ConfirmForm, DynamicForm, ScanForm
@@ -23,8 +23,7 @@ from .models import DynamicCode, Merchant, QrPayment
 
 
 def _wallet(request) -> Wallet:
-    wallet = Wallet.objects.with_account().filter(user=request.user).first()
-    return wallet or wallet_open(user=request.user)
+    return wallet_of_page(request)
 
 
 def _messages(exc: ValidationError) -> list[str]:

@@ -11,7 +11,7 @@ from qr.forms import AmountForm, ScanForm
 from wallets.models import Wallet
 from wallets.money import format_som
 from wallets.phones import format_number
-from wallets.services import wallet_open
+from wallets.services import wallet_of_page
 
 from . import codes, services
 from .forms import ConfirmForm, RequestForm, TransferForm
@@ -19,8 +19,7 @@ from .models import WalletTransfer, masked_number, short_name
 
 
 def _wallet(request) -> Wallet:
-    wallet = Wallet.objects.with_account().filter(user=request.user).first()
-    return wallet or wallet_open(user=request.user)
+    return wallet_of_page(request)
 
 
 @login_required
