@@ -126,6 +126,14 @@ class ElqrCode:
     def is_static(self) -> bool:
         return self.type == "static"
 
+    @property
+    def fixed_amount(self) -> int | None:
+        """The amount the payer cannot change (not editable, above 0), or None when the payer
+        enters it."""
+        if not self.amount_editable and self.amount:
+            return self.amount
+        return None
+
 
 def _unknown_order(item: tuple[str, str]) -> tuple[str, str]:
     key = item[0]

@@ -140,9 +140,7 @@ class Scan:
         """The amount the payer cannot change, or None when the payer enters it."""
         if self.dynamic is not None:
             return self.dynamic.amount
-        if not self.code.amount_editable and self.code.amount:
-            return self.code.amount
-        return None
+        return self.code.fixed_amount
 
     @property
     def subject(self) -> str:

@@ -60,9 +60,7 @@ class Scan(services.RecipientShown):
     @property
     def fixed_amount(self) -> int | None:
         """The amount the sender cannot change, or None when the sender enters it."""
-        if not self.code.amount_editable and self.code.amount:
-            return self.code.amount
-        return None
+        return self.code.fixed_amount
 
 
 def scan_resolve(text: str, *, wallet: Wallet) -> Scan:
