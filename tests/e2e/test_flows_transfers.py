@@ -10,8 +10,8 @@ from django.utils.translation import gettext
 
 from notifications.models import Notification
 from tests.e2e.conftest import PHONE, SHOTS
-from tests.e2e.pages import CAPTIONS, Checker, words
-from tests.factories import PASSWORD, UserFactory, make_wallet
+from tests.e2e.pages import CAPTIONS, Checker, sign_in, words
+from tests.factories import UserFactory, make_wallet
 from transfers import services
 from transfers.models import WalletTransfer
 from wallets import ledger
@@ -45,20 +45,6 @@ def captions(lang):
         }
 
 
-def sign_in(page, check, wallet, lang):
-    t = CAPTIONS[lang]
-    page.goto(check.base_url + "/accounts/login/")
-    page.get_by_label(t["wallet_number"]).fill(wallet.number.removeprefix("+996"))
-    page.get_by_role("button", name=t["sign_in"], exact=True).click()
-    page.get_by_label(t["password"], exact=True).fill(PASSWORD)
-    page.get_by_role("button", name=t["sign_in"], exact=True).click()
-    assert words(page.get_by_role("heading", level=1).inner_text()).startswith(
-        t["wallet_h"].split(" ")[0]
-    )
-    page.wait_for_load_state("load")
-    page.net.reset()  # the sign-in pages are the other flows' to weigh
-
-
 def send_from_check_page(page, check, c, *, amount_shown, name="Бакыт О."):
     assert check.heading() == c["check_h"]
     details = words(page.get_by_role("main").locator("dl").inner_text())
@@ -86,7 +72,7 @@ def test_transfers_by_number_by_a_my_qr_screenshot_and_by_a_request_link(
     # The recipient opens «Мой QR» and a screenshot of that page is taken in their session.
     bob_page = new_page(size=PHONE, lang=lang)
     bob_check = Checker(bob_page, base_url=live_server.url, lang=lang, prefix=f"tr-{lang}-bob")
-    sign_in(bob_page, bob_check, bob, lang)
+    sign_in(bob_page, live_server, bob, lang)
     bob_page.get_by_role("link", name=c["transfers"], exact=True).first.click()
     bob_check("transfers")
     bob_page.get_by_role("link", name=c["my_qr"], exact=True).first.click()
@@ -98,7 +84,7 @@ def test_transfers_by_number_by_a_my_qr_screenshot_and_by_a_request_link(
     # 1. By number.
     page = new_page(size=PHONE, lang=lang)
     check = Checker(page, base_url=live_server.url, lang=lang, prefix=f"tr-{lang}-alice")
-    sign_in(page, check, alice, lang)
+    sign_in(page, live_server, alice, lang)
     page.get_by_role("link", name=c["transfers"], exact=True).first.click()
     check("transfers")
     page.get_by_role("link", name=c["by_number"], exact=True).click()
@@ -136,7 +122,7 @@ def test_transfers_by_number_by_a_my_qr_screenshot_and_by_a_request_link(
     carol_check = Checker(
         carol_page, base_url=live_server.url, lang=lang, prefix=f"tr-{lang}-carol"
     )
-    sign_in(carol_page, carol_check, carol, lang)
+    sign_in(carol_page, live_server, carol, lang)
     carol_page.goto(share)
     assert words(carol_page.get_by_role("heading", level=2).inner_text()) == "Бакыт О."
     assert f"500,00 {som}" in words(carol_page.get_by_role("main").locator("dl").inner_text())
