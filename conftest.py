@@ -1,18 +1,21 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from wallets import ledger
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache_and_language(settings):
-    # Rate limits live in the cache: every test starts with none used.
-    cache.clear()
+    # Rate limits live in the cache: every test starts with none used (and with no page
+    # fragment rendered under another test's settings).
+    for cache in caches.all():
+        cache.clear()
     ledger.forget_system_accounts()  # their rows go with each test's rollback or flush
     settings.SMS_BACKEND = "wallets.sms.OutboxBackend"
     settings.LANGUAGE_CODE = "ru"
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

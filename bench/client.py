@@ -36,8 +36,17 @@ class _Forms(HTMLParser):
 
 
 def forms(html: str) -> list[Form]:
+    """The page's forms. Only the text from each `<form` to its `</form>` is parsed: the
+    rest of a page holds no form, and parsing all of it made the client's CPU, which
+    shares the machine with the server, grow with the size of the page measured."""
     parser = _Forms()
-    parser.feed(html)
+    start = html.find("<form")
+    while start != -1:
+        end = html.find("</form>", start)
+        end = len(html) if end == -1 else end + len("</form>")
+        parser.feed(html[start:end])
+        start = html.find("<form", end)
+    parser.close()
     return parser.forms
 
 

@@ -13,6 +13,8 @@ PER_PROCESS_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
 }
+# Caches meant to be per process: what they hold is derived from the code alone.
+PER_PROCESS_ALIASES = {"fragments"}
 IN_PROCESS_TASKS = {
     "django.tasks.backends.immediate.ImmediateBackend",
     "django.tasks.backends.dummy.DummyBackend",
@@ -25,7 +27,7 @@ def production_settings(app_configs=None, **kwargs):
         return []
     errors = []
     for alias, cache in settings.CACHES.items():
-        if cache["BACKEND"] in PER_PROCESS_CACHES:
+        if cache["BACKEND"] in PER_PROCESS_CACHES and alias not in PER_PROCESS_ALIASES:
             errors.append(
                 checks.Error(
                     f"The cache '{alias}' ({cache['BACKEND']}) lives in each process's memory: "

@@ -132,7 +132,7 @@ _DAY = "CASE WHEN day_key = %s THEN out_day ELSE 0 END"
 _OUT = "CASE WHEN month_key = %s THEN out_month ELSE 0 END"
 _IN = "CASE WHEN month_key = %s THEN in_month ELSE 0 END"
 _WALLET_SQL = (
-    f"UPDATE {_A} SET balance = balance + %s, out_day = {_DAY} + %s, day_key = %s, "  # noqa: S608
+    f"UPDATE {_A} SET balance = balance + %s, version = version + 1, out_day = {_DAY} + %s, day_key = %s, "  # noqa: S608
     f"out_month = {_OUT} + %s, in_month = {_IN} + %s, month_key = %s "
     "WHERE id = %s AND balance >= %s "
     "AND (%s = 0 OR limit_operation IS NULL OR %s <= limit_operation) "
@@ -324,6 +324,14 @@ def fold_entries() -> int:
 
 _BALANCE_SQL = f"SELECT a.balance + COALESCE((SELECT SUM(e.delta) FROM {_E} e WHERE e.account_id = a.id), 0) FROM {_A} a WHERE a.id = %s"  # noqa: S608, E501
 _TOTAL_SQL = f"SELECT COALESCE((SELECT SUM(balance) FROM {_A}), 0) + COALESCE((SELECT SUM(delta) FROM {_E}), 0)"  # noqa: S608, E501
+
+
+def history_changed(accounts) -> None:
+    """An operation of `accounts` (ids, or a queryset of ids) changed without moving their
+    balances (a pending payment settled): their `version` moves on, as every movement moves
+    it, so that what pages rendered of their history is rendered anew. One UPDATE, inside
+    the caller's transaction."""
+    Account.objects.filter(pk__in=accounts).update(version=F("version") + 1)
 
 
 def balance_of(account: Account) -> int:

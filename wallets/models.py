@@ -166,6 +166,11 @@ class Account(models.Model):
     month_key = models.DateField(null=True, blank=True, editable=False)
     out_month = models.BigIntegerField(default=0, editable=False)
     in_month = models.BigIntegerField(default=0, editable=False)
+    # Moves on with every change of what the account's history shows: each movement of a
+    # wallet (the ledger's UPDATE) and each change of an operation that moved nothing of the
+    # wallet's (a pending payment settled: ledger.history_changed). Pages key what they
+    # render of the history on it (the cabinet's recent operations).
+    version = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("ledger account")
@@ -203,11 +208,21 @@ class Transfer(models.Model):
         TRANSFER_FEE = "transfer_fee", _("transfer fee")
         OTHER = "other", _("other")
 
+    # No index of their own: the (debit, -created_at) and (credit, -created_at) indexes below
+    # serve every look-up by account, and each index more is written by every transfer.
     debit = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="debits", verbose_name=_("from")
+        Account,
+        on_delete=models.PROTECT,
+        related_name="debits",
+        verbose_name=_("from"),
+        db_index=False,
     )
     credit = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="credits", verbose_name=_("to")
+        Account,
+        on_delete=models.PROTECT,
+        related_name="credits",
+        verbose_name=_("to"),
+        db_index=False,
     )
     amount = models.BigIntegerField(_("amount, tyiyn"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)

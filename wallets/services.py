@@ -29,7 +29,7 @@ def wallet_open(*, user: User) -> Wallet:
     return wallet
 
 
-def _page_wallet():
+def _page_wallet(extra: tuple[str, ...]) -> Joined:
     from notifications.models import Notification
 
     return Joined(
@@ -37,28 +37,34 @@ def _page_wallet():
         ["account"],
         extra=[
             f"(SELECT COUNT(*) FROM {Notification._meta.db_table} n "  # noqa: S608
-            "WHERE n.user_id = t0.user_id AND n.read_at IS NULL)"
+            "WHERE n.user_id = t0.user_id AND n.read_at IS NULL)",
+            *extra,
         ],
         where="t0.user_id = %s",
     )
 
 
-_page_wallet_query: list[Joined] = []
+_page_wallet_queries: dict[tuple[str, ...], Joined] = {}
 
 
-def wallet_of_page(request) -> Wallet:
+def wallet_of_page(request, *, extra: tuple[str, ...] = ()) -> Wallet:
     """The signed-in user's wallet (with its ledger account) for a page, in one statement
     (wallets.rows) that also counts the user's unread notifications for the header's bell:
     the count is kept on the request (`notifications_unread`), where
     notifications.context_processors.bell takes it instead of a COUNT of its own. The user
-    is the request's, not loaded again."""
-    if not _page_wallet_query:
-        _page_wallet_query.append(_page_wallet())
-    wallet, extra = _page_wallet_query[0].first([request.user.pk])
+    is the request's, not loaded again. `extra`: SQL expressions the page needs beside
+    (on t0, the wallet), in the same statement; their values are `wallet.page_extra`."""
+    query = _page_wallet_queries.get(extra)
+    if query is None:
+        query = _page_wallet_queries[extra] = _page_wallet(extra)
+    wallet, values = query.first([request.user.pk])
     if wallet is None:
-        return wallet_open(user=request.user)
+        wallet = wallet_open(user=request.user)
+        wallet.page_extra = [None] * len(extra)
+        return wallet
     wallet.user = request.user
-    request.notifications_unread = int(extra[0])
+    request.notifications_unread = int(values[0])
+    wallet.page_extra = values[1:]
     return wallet
 
 

@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from billing.models import Favourite
+from qr.models import Merchant
 
 from . import history, limits
 from .models import Level, Offer, Wallet
 from .money import format_som
+from .rows import Joined
 from .services import sessions_end_others, wallet_of_page
 
 
@@ -32,16 +34,47 @@ def index(request):
 
 @login_required
 def home(request):
-    wallet = _wallet_for(request)
+    """The cabinet: three statements (session, user, and the wallet with the bell's count
+    and the sizes of its two lists) when its recent operations are rendered already and
+    its lists are empty; one more for each list that is not. The recent operations are
+    rendered once per version of the wallet's history (Account.version, moved by every
+    change that history shows) and language, and kept RECENT_SECONDS in the process's
+    "fragments" cache: they are read and described only when that rendering is not there
+    (the template calls `operations` then)."""
+    wallet = wallet_of_page(request, extra=_HOME_COUNTS)
+    favourites, desks = wallet.page_extra
     context = {
         "wallet": wallet,
-        "operations": history.describe(history.rows(wallet)[:RECENT], wallet),
-        "favourites": Favourite.objects.for_user(request.user),
+        "operations": lambda: history.describe(history.rows(wallet)[:RECENT], wallet),
+        "recent_seconds": RECENT_SECONDS,
+        "favourites": _FAVOURITES.all([request.user.pk]) if favourites != 0 else [],
+        "cashier_desks": _CASHIER_DESKS.all([True, wallet.pk]) if desks != 0 else [],
     }
     return render(request, "wallets/home.html", context)
 
 
 RECENT = 10  # operations on the cabinet home
+# How long the rendered list may serve its version: what the version does not follow (a
+# provider renamed by staff, a name changed) shows within this time.
+RECENT_SECONDS = 600
+# The cabinet's two lists, as Favourite.objects.for_user and Merchant.objects.for_cashier
+# would read them, each one precompiled statement (wallets.rows), and their sizes, counted
+# in the wallet's statement: an empty list costs no statement of its own.
+_desks = Merchant.cashiers.through._meta
+_DESKS_OF = (
+    f"SELECT {_desks.get_field('merchant').column} FROM {_desks.db_table} "  # noqa: S608
+    f"WHERE {_desks.get_field('wallet').column} = {{wallet}}"
+)
+_FAVOURITES = Joined(Favourite, ["provider"], where="t0.user_id = %s", order="t0.name, t0.id")
+_CASHIER_DESKS = Joined(
+    Merchant,
+    where=f"t0.active = %s AND t0.id IN ({_DESKS_OF.format(wallet='%s')})",
+    order="t0.id",
+)
+_HOME_COUNTS = (
+    f"(SELECT COUNT(*) FROM {Favourite._meta.db_table} f WHERE f.user_id = t0.user_id)",  # noqa: S608
+    f"(SELECT COUNT(*) FROM ({_DESKS_OF.format(wallet='t0.id')}) d)",  # noqa: S608
+)
 
 
 @login_required

@@ -26,7 +26,7 @@ from providers.gateways import Outcome, Status, gateway_for
 from providers.models import Provider
 from wallets import ledger, operations
 from wallets.audit import Origin, audit_record
-from wallets.models import AuditLog, User
+from wallets.models import AuditLog, User, Wallet
 
 from ..models import TRANSITIONS, Payment, PaymentAttempt
 from .intake import refund_leg, settlement_legs
@@ -284,6 +284,8 @@ def payment_succeed(
         )
         if updated:
             ledger.move(settlement_legs(payment))
+            # The payer's history shows it succeeded now.
+            ledger.history_changed(Wallet.objects.filter(pk=payment.wallet_id).values("account"))
             tell_succeeded(payment)
         elif Payment.objects.filter(pk=payment.pk, status=FAILED).exists():
             # The provider took a payment we already refunded: reconciliation shows it.
