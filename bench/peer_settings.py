@@ -8,9 +8,12 @@ import os
 from urllib.parse import urlparse
 
 _url = urlparse(os.environ["PEER_DATABASE_URL"])
+# The project's database options (config.settings), so that the peers are compared like
+# with like: the same backend, parameters bound by the server, statements prepared.
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "config.postgresql",
+        "OPTIONS": {"server_side_binding": True, "prepare_threshold": 5},
         "NAME": _url.path.lstrip("/"),
         "USER": _url.username or "postgres",
         "PASSWORD": _url.password or "",

@@ -115,6 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # transaction mode, which cannot keep a prepared statement with its connection.
     if env.bool("DATABASE_PREPARED", default=True):
         DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+        # Django's backend, but an int too large for its field's type is sent as a bigint,
+        # not cut to 32 bits (config/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for each other instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -115,3 +115,24 @@ class TestDatabaseRefusesBrokenInvariants:
             " idempotency_key, memo, created_at) VALUES (%s, %s, 5, 'other', 'dup', '', %s)",
             [a.account_id, b.account_id, "2026-01-01 00:00:00+00"],
         )
+
+
+def test_large_sums_fold_whole_with_statements_prepared():
+    """The bench's cash-in desk had handed out 18 800 000 000 000 tyiyn when the fold added
+    its entries to its balance as `F("balance") + sum`: bound by the server as a 32-bit
+    integer, the sum arrived as -928 145 408 and the ledger no longer summed to 0. The same
+    statement, prepared (run more than 5 times), must add the whole sum, on every database."""
+    cashin = system(Account.Kind.CASHIN)
+    wallets = [make_wallet() for _ in range(3)]
+    for round_ in range(8):  # the fold's UPDATE is prepared after 5 runs on PostgreSQL
+        for n, wallet in enumerate(wallets):
+            ledger.transfer(debit=cashin, credit=wallet.account, amount=1, key=f"small{round_}-{n}")
+        ledger.fold_entries()
+    big = 10**11  # a bench wallet's cash-in: 1 000 000 000 som
+    for n, wallet in enumerate(wallets * 63):
+        ledger.transfer(debit=cashin, credit=wallet.account, amount=big, key=f"big{n}")
+    assert ledger.fold_entries() == 189
+    cashin.refresh_from_db()
+    assert cashin.balance == -(24 + 189 * big) == -18_900_000_000_024
+    assert ledger.total() == 0
+    assert ledger.check() == []
