@@ -13,13 +13,11 @@ from django.db import connection
 
 
 class Joined:
-    def __init__(self, model, related=(), *, extra=(), where: str, order: str = ""):
+    def __init__(self, model, related=(), *, extra=(), where: str):
         """`related`: names of non-null ForeignKey/OneToOneField fields of `model`;
         `extra`: SQL expressions (they may use the alias t0 of `model`), returned beside
-        the instance; `where`: the condition, on t0, with %s parameters; `order`: the ORDER
-        BY of `all()`, on t0."""
+        the instance; `where`: the condition, on t0, with %s parameters."""
         self.model, self.related, self.extra, self.where = model, tuple(related), extra, where
-        self.order = order
         self._built = {}
 
     def _build(self):
@@ -52,10 +50,9 @@ class Joined:
                 columns.append(f"{alias}.{quote(field.column)}")
             parts.append((name, model, [f.attname for f in fields], converters))
         columns += list(self.extra)
-        order = f" ORDER BY {self.order}" if self.order else ""
         sql = (
             f"SELECT {', '.join(columns)} FROM {quote(self.model._meta.db_table)} t0 "  # noqa: S608
-            f"{' '.join(joins)} WHERE {self.where}{order}"
+            f"{' '.join(joins)} WHERE {self.where}"
         )
         built = self._built[connection.vendor] = (sql, parts)
         return built
@@ -68,17 +65,6 @@ class Joined:
             row = cursor.fetchone()
         if row is None:
             return None, None
-        return self._instance(row, parts)
-
-    def all(self, params) -> list:
-        """The instances of every row, in `order` (the extra values are not kept)."""
-        sql, parts = self._build()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [self._instance(row, parts)[0] for row in cursor.fetchall()]
-
-    @staticmethod
-    def _instance(row, parts):
         instances, at = {}, 0
         for name, model, attnames, converters in parts:
             values = list(row[at : at + len(attnames)])

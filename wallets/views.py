@@ -18,7 +18,6 @@ from qr.models import Merchant
 from . import history, limits
 from .models import Level, Offer, Wallet
 from .money import format_som
-from .rows import Joined
 from .services import sessions_end_others, wallet_of_page
 
 
@@ -47,8 +46,10 @@ def home(request):
         "wallet": wallet,
         "operations": lambda: history.describe(history.rows(wallet)[:RECENT], wallet),
         "recent_seconds": RECENT_SECONDS,
-        "favourites": _FAVOURITES.all([request.user.pk]) if favourites != 0 else [],
-        "cashier_desks": _CASHIER_DESKS.all([True, wallet.pk]) if desks != 0 else [],
+        "favourites": Favourite.objects.for_user(request.user) if favourites != 0 else [],
+        "cashier_desks": (
+            Merchant.objects.for_cashier(wallet).active().order_by("pk") if desks != 0 else []
+        ),
     }
     return render(request, "wallets/home.html", context)
 
@@ -57,23 +58,13 @@ RECENT = 10  # operations on the cabinet home
 # How long the rendered list may serve its version: what the version does not follow (a
 # provider renamed by staff, a name changed) shows within this time.
 RECENT_SECONDS = 600
-# The cabinet's two lists, as Favourite.objects.for_user and Merchant.objects.for_cashier
-# would read them, each one precompiled statement (wallets.rows), and their sizes, counted
-# in the wallet's statement: an empty list costs no statement of its own.
+# The sizes of the cabinet's two lists, counted in the wallet's statement: an empty list
+# (most wallets have no cashier desk, many no favourite) costs no statement of its own.
 _desks = Merchant.cashiers.through._meta
-_DESKS_OF = (
-    f"SELECT {_desks.get_field('merchant').column} FROM {_desks.db_table} "  # noqa: S608
-    f"WHERE {_desks.get_field('wallet').column} = {{wallet}}"
-)
-_FAVOURITES = Joined(Favourite, ["provider"], where="t0.user_id = %s", order="t0.name, t0.id")
-_CASHIER_DESKS = Joined(
-    Merchant,
-    where=f"t0.active = %s AND t0.id IN ({_DESKS_OF.format(wallet='%s')})",
-    order="t0.id",
-)
 _HOME_COUNTS = (
     f"(SELECT COUNT(*) FROM {Favourite._meta.db_table} f WHERE f.user_id = t0.user_id)",  # noqa: S608
-    f"(SELECT COUNT(*) FROM ({_DESKS_OF.format(wallet='t0.id')}) d)",  # noqa: S608
+    f"(SELECT COUNT(*) FROM {_desks.db_table} d "  # noqa: S608
+    f"WHERE d.{_desks.get_field('wallet').column} = t0.id)",
 )
 
 

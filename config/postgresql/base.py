@@ -12,13 +12,13 @@ sent exactly as Django sends them.
 """
 
 from django.db.backends.postgresql import base, operations
-from psycopg.types.numeric import Int8
+from psycopg.types.numeric import Int2, Int4, Int8
 
-_RANGES = {"Int2": 2**15, "Int4": 2**31}
+_LIMITS = {Int2: 2**15, Int4: 2**31}
 
 
 def _widening(narrow):
-    limit = _RANGES.get(narrow.__name__)
+    limit = _LIMITS.get(narrow)
     if limit is None:
         return narrow
 
